@@ -1,0 +1,41 @@
+# Two commands do all the set-up: `make run` (the chat window) and `make test` (the suite).
+# Both install into .venv/ (only when pyproject.toml changed) and are quick on a second run.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: install index run test browser bench eval clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+index: install
+	$(PY) -m chatbot build-index
+
+run: index
+	$(PY) -m chatbot serve --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests (Playwright's own browser download fails offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
+	$(PY) -m pytest
+
+eval: index
+	$(PY) -m chatbot eval ../shared/eval/dev.jsonl
+
+bench: index
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) index/CURRENT index/build-* index/.tmp-* index/.lock

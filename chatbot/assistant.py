@@ -1,0 +1,100 @@
+"""The answering API: a question (and earlier turns) in, a typed, cited Answer out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from . import intent
+from .answer import ANSWERED, EMPTY, NOT_IN_GUIDE, Answer, Hit, compose
+from .index import LoadedIndex, ensure_index, load_index
+from .query import clean, read_query, tokens
+from .retrieval import Retriever
+from .selection import select
+from .settings import Settings
+
+SHOWN_PASSAGES = 3
+SUGGESTIONS = 3
+EMPTY_REPLY = "Please type a question about medical-assistant careers, for example “What does a medical assistant do?”"
+NOT_IN_GUIDE_REPLY = "The guide doesn't cover this. The nearest sections are listed below."
+
+
+class Assistant:
+    """Answers career questions from a loaded index; one instance serves many questions."""
+
+    def __init__(self, index: LoadedIndex) -> None:
+        self.index = index
+        self.retriever = Retriever(index)
+        self.vocabulary = frozenset(w for p in index.passages for w in tokens(" ".join(p.section) + " " + p.text))
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, *, build: bool = False, progress: bool = False) -> "Assistant":
+        """Load the index (building it first when `build` and it is missing or stale)."""
+        settings = settings or Settings.from_env()
+        index = ensure_index(settings, progress=progress) if build else load_index(settings)
+        return cls(index)
+
+    def warm_up(self) -> None:
+        """Run one question so the first user does not pay for lazy loading."""
+        self.ask("What does a medical assistant do?")
+
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+        """Answer `question` from the guide; `history` holds earlier user questions, oldest first."""
+        started = time.perf_counter()
+        text = clean(question)
+        if not text or not any(ch.isalnum() for ch in text):
+            return Answer(question=question, answer=EMPTY_REPLY, in_scope=False, reason=EMPTY)
+        query = read_query(question, history, vocabulary=self.vocabulary)
+        notice = "Your message was long, so only its first 1,000 characters were read." if query.trimmed else ""
+        kind = intent.classify(query.focus)
+        if kind is not None:
+            return Answer(question=question, answer=intent.REPLIES[kind], in_scope=False, reason=kind,
+                          interpreted_as=query.interpreted_as, notice=notice)
+        ranking = self.retriever.rank(query)
+        start = time.perf_counter()
+        selection = select(query, ranking, self.index.passages, self.index.sentence_offsets)
+        hits = tuple(self._hit(int(pid), float(score), ranking) for pid, score in zip(ranking.ids[:SHOWN_PASSAGES], ranking.scores[:SHOWN_PASSAGES]))
+        timings = dict(ranking.timings_ms, select=(time.perf_counter() - start) * 1000)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        if not selection.in_scope:
+            return Answer(question=question, answer=NOT_IN_GUIDE_REPLY, in_scope=False, reason=NOT_IN_GUIDE,
+                          passages=hits, interpreted_as=query.interpreted_as, notice=notice,
+                          suggestions=self._suggestions(ranking), timings_ms=timings)
+        answer, quotes, citations = compose(selection.quotes)
+        return Answer(question=question, answer=answer, in_scope=True, reason=ANSWERED, citations=citations,
+                      passages=hits, quotes=quotes, interpreted_as=query.interpreted_as, notice=notice,
+                      timings_ms=timings)
+
+    def _hit(self, pid: int, score: float, ranking) -> Hit:
+        passage = self.index.passages[pid]
+        first = int(self.index.sentence_offsets[pid])
+        sims = ranking.sentence_scores[first : first + len(passage.sentences)]
+        best = float(sims.max()) if len(sims) else 0.0
+        highlights = tuple(s for s, sim in zip(passage.sentences, sims) if sim >= best - 0.05 and sim >= 0.3)
+        return Hit(passage=passage, score=score, highlights=highlights)
+
+    def _suggestions(self, ranking) -> tuple[tuple[str, ...], ...]:
+        seen: list[tuple[str, ...]] = []
+        for pid in ranking.ids:
+            section = self.index.passages[int(pid)].section
+            if section not in seen:
+                seen.append(section)
+            if len(seen) == SUGGESTIONS:
+                break
+        return tuple(seen)
+
+    def sections(self) -> list[tuple[str, ...]]:
+        """Every section path of the guide, in reading order."""
+        out: list[tuple[str, ...]] = []
+        for passage in self.index.passages:
+            if passage.section not in out:
+                out.append(passage.section)
+        return out
+
+    def section_text(self, section: Sequence[str]) -> str:
+        """The full text of a section (with its sub-sections when `section` is a top-level one)."""
+        section = tuple(section)
+        parts = [p.text for p in self.index.passages if p.section[: len(section)] == section]
+        if not parts:
+            raise KeyError(f"no section {' › '.join(section)!r} in the guide")
+        return "\n\n".join(parts)

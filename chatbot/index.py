@@ -1,0 +1,375 @@
+"""Build, validate and load the on-disk index: FAISS vectors, passages and a manifest.
+
+Layout: `index/CURRENT` names the live build folder (`index/build-…/`). A build is written to a
+new folder and made live by atomically replacing CURRENT, so an interrupted build leaves the
+previous index usable. Vectors are cached by text hash, so a rebuild embeds only changed text.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import CHUNKER_VERSION, Passage, chunk_documents
+from .corpus import corpus_files, load_corpus
+from .embedding import Encoder, ModelInfo, resolve_model
+from .errors import REBUILD_HINT, IndexCorruptError, IndexMissingError, IndexStaleError
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+PASSAGES = "passages.jsonl"
+PASSAGE_VECTORS = "passages.faiss"
+SENTENCE_VECTORS = "sentences.faiss"
+CACHE = "vectors.npz"
+ENCODER = "encoder"
+CHECKED_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, CACHE)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built from; compared with the corpus and model before use."""
+
+    model: str
+    model_path: str
+    model_sha256: str
+    dimension: int
+    normalized: bool
+    chunker_version: str
+    corpus: dict[str, str]
+    files: dict[str, str]
+    query_encoder: str
+    passages: int
+    sentences: int
+    built_at: str
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=2, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did."""
+
+    index_dir: Path
+    built: bool
+    passages: int
+    sentences: int
+    embedded: int
+    reused: int
+    seconds: float
+    reason: str = ""
+
+
+@dataclass
+class LoadedIndex:
+    """A validated index in memory, ready for retrieval."""
+
+    folder: Path
+    manifest: Manifest
+    passages: list[Passage]
+    passage_vectors: object  # faiss.Index
+    sentence_vectors: object  # faiss.Index
+    sentence_owner: np.ndarray  # sentence row -> passage id
+    sentence_offsets: np.ndarray  # passage id -> first sentence row
+    _encoder: Encoder | None = field(default=None, repr=False)
+
+    @property
+    def encoder(self) -> Encoder:
+        """The query encoder, loaded on first use."""
+        if self._encoder is None:
+            self._encoder = load_query_encoder(self.folder, self.manifest)
+        return self._encoder
+
+
+def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
+    """sha256 of every corpus file the loader reads, by file name."""
+    if not corpus_dir.is_dir():
+        return {}
+    return {path.name: _sha256(path) for path in corpus_files(corpus_dir)}
+
+
+def embed_text(passage: Passage) -> str:
+    """What the dense model sees for a passage: its heading path, then its text."""
+    return f"{' › '.join(passage.section)}\n{passage.text}"
+
+
+def sentence_embed_texts(passage: Passage) -> list[str]:
+    """What the dense model sees for each sentence: the sub-section name, then the sentence."""
+    return [f"{passage.section[-1]}: {sentence}" for sentence in passage.sentences]
+
+
+def live_folder(index_dir: Path) -> Path:
+    """The build folder CURRENT names, or IndexMissingError."""
+    pointer = index_dir / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexMissingError(f"no index in {index_dir}; {REBUILD_HINT}") from None
+    folder = index_dir / name
+    if not name or "/" in name or not folder.is_dir():
+        raise IndexCorruptError(f"{pointer} names a missing build {name!r}; {REBUILD_HINT}")
+    return folder
+
+
+def read_manifest(folder: Path) -> Manifest:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        if data.get("format_version") != FORMAT_VERSION:
+            raise IndexStaleError(f"index in {folder.parent} has an older format; {REBUILD_HINT}")
+        return Manifest(**data)
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexCorruptError(f"index manifest {folder / MANIFEST} is unreadable ({type(exc).__name__}); {REBUILD_HINT}") from None
+
+
+def staleness(settings: Settings, manifest: Manifest) -> str:
+    """Why the index no longer matches the corpus or model, or "" when it does."""
+    if manifest.chunker_version != CHUNKER_VERSION:
+        return "the passage splitter changed since the index was built"
+    current = corpus_hashes(settings.corpus_dir)
+    removed = sorted(set(manifest.corpus) - set(current))
+    added = sorted(set(current) - set(manifest.corpus))
+    edited = sorted(name for name in current.keys() & manifest.corpus.keys() if current[name] != manifest.corpus[name])
+    changes = [f"{name} {what}" for what, names in (("removed", removed), ("added", added), ("edited", edited)) for name in names]
+    if changes:
+        return "the corpus changed since the index was built (" + ", ".join(changes) + ")"
+    if settings.model != manifest.model and resolve_model(settings.model).weights_sha256 != manifest.model_sha256:
+        return f"the index was built with model {manifest.model!r}, not {settings.model!r}"
+    return ""
+
+
+def load_index(settings: Settings, *, check_fresh: bool = True) -> LoadedIndex:
+    """Load and validate the live index; raise one clear error if it is missing, corrupt or stale."""
+    import faiss
+
+    folder = live_folder(settings.index_dir)
+    manifest = read_manifest(folder)
+    if check_fresh and (reason := staleness(settings, manifest)):
+        raise IndexStaleError(f"{reason}; {_rebuild_command(settings)}")
+    for name, digest in manifest.files.items():
+        path = folder / name
+        if not path.is_file() or _sha256(path) != digest:
+            raise IndexCorruptError(f"index file {path} is missing or damaged; {REBUILD_HINT}")
+    try:
+        passages = [Passage.from_dict(json.loads(line)) for line in (folder / PASSAGES).read_text(encoding="utf-8").splitlines()]
+        passage_vectors = faiss.read_index(str(folder / PASSAGE_VECTORS))
+        sentence_vectors = faiss.read_index(str(folder / SENTENCE_VECTORS))
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise IndexCorruptError(f"index in {folder} cannot be read ({type(exc).__name__}); {REBUILD_HINT}") from None
+    counts = [len(p.sentences) for p in passages]
+    if (
+        passage_vectors.ntotal != len(passages)
+        or sentence_vectors.ntotal != sum(counts)
+        or passage_vectors.d != manifest.dimension
+        or [p.id for p in passages] != list(range(len(passages)))
+    ):
+        raise IndexCorruptError(f"index in {folder}: passages and vectors disagree; {REBUILD_HINT}")
+    owner = np.repeat(np.arange(len(passages)), counts)
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    return LoadedIndex(folder, manifest, passages, passage_vectors, sentence_vectors, owner, offsets)
+
+
+def load_query_encoder(folder: Path, manifest: Manifest) -> Encoder:
+    """The encoder the build exported (ONNX), or sentence-transformers when export was not possible."""
+    from .embedding import OnnxEncoder, SentenceTransformerEncoder
+
+    if manifest.query_encoder == "onnx":
+        try:
+            return OnnxEncoder(folder / ENCODER)
+        except Exception as exc:
+            raise IndexCorruptError(f"query encoder in {folder / ENCODER} cannot be loaded ({type(exc).__name__}); {REBUILD_HINT}") from None
+    return SentenceTransformerEncoder(resolve_model(manifest.model_path))
+
+
+def ensure_index(settings: Settings, *, progress: bool = False) -> LoadedIndex:
+    """Load the index, building it first when it is missing, stale or damaged."""
+    try:
+        return load_index(settings)
+    except (IndexMissingError, IndexStaleError, IndexCorruptError) as exc:
+        log.info("%s; rebuilding", str(exc).split(";")[0])
+        build_index(settings, progress=progress, force=isinstance(exc, IndexCorruptError))
+        return load_index(settings)
+
+
+def build_index(settings: Settings, *, progress: bool = False, force: bool = False) -> BuildReport:
+    """Build the index for `settings` unless it is already up to date (or `force`)."""
+    started = time.perf_counter()
+    index_dir = settings.index_dir
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with _build_lock(index_dir):
+        previous = _previous_build(index_dir)
+        hashes = corpus_hashes(settings.corpus_dir)
+        if previous and not force:
+            manifest = read_manifest(previous)
+            if not staleness(settings, manifest) and _files_intact(previous, manifest):
+                return BuildReport(index_dir, False, manifest.passages, manifest.sentences, 0, 0,
+                                   time.perf_counter() - started, "index is up to date")
+        passages = chunk_documents(load_corpus(settings.corpus_dir))
+        model = resolve_model(settings.model)
+        folder = index_dir / f".tmp-build-{os.getpid()}-{time.time_ns()}"
+        folder.mkdir()
+        try:
+            embedded, reused, query_encoder, dimension = _write_vectors(folder, passages, model, previous, progress)
+            _write_passages(folder / PASSAGES, passages)
+            manifest = Manifest(
+                model=settings.model, model_path=str(model.path), model_sha256=model.weights_sha256,
+                dimension=dimension, normalized=True, chunker_version=CHUNKER_VERSION, corpus=hashes,
+                files={name: _sha256(folder / name) for name in CHECKED_FILES},
+                query_encoder=query_encoder, passages=len(passages),
+                sentences=sum(len(p.sentences) for p in passages),
+                built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            )
+            (folder / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+            _fsync_tree(folder)
+            live = index_dir / ("build-" + folder.name.removeprefix(".tmp-build-"))
+            folder.rename(live)
+            _point_current(index_dir, live.name)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        _remove_old_builds(index_dir, keep=live.name)
+    return BuildReport(index_dir, True, len(passages), manifest.sentences, embedded, reused, time.perf_counter() - started)
+
+
+def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, previous: Path | None, progress: bool):
+    import faiss
+
+    texts = [embed_text(p) for p in passages] + [t for p in passages for t in sentence_embed_texts(p)]
+    keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+    cache = _read_cache(previous, model.weights_sha256)
+    missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
+    encoder = None
+    if missing or previous is None or not (previous / ENCODER).is_dir():
+        from .embedding import SentenceTransformerEncoder
+
+        encoder = SentenceTransformerEncoder(model)
+    if missing:
+        log.info("embedding %d new texts (%d reused)", len(missing), len(keys) - len(missing))
+        vectors = encoder.encode([t for _, t in missing], progress=progress)
+        cache.update(zip((k for k, _ in missing), vectors))
+    matrix = np.vstack([cache[k] for k in keys]).astype(np.float32)
+    dimension = matrix.shape[1]
+    for name, rows in ((PASSAGE_VECTORS, matrix[: len(passages)]), (SENTENCE_VECTORS, matrix[len(passages) :])):
+        flat = faiss.IndexFlatIP(dimension)
+        flat.add(np.ascontiguousarray(rows))
+        faiss.write_index(flat, str(folder / name))
+    used = sorted(set(keys))
+    np.savez(folder / CACHE, keys=np.array(used), vectors=np.vstack([cache[k] for k in used]), model=model.weights_sha256)
+    query_encoder = _place_query_encoder(folder, previous, model, encoder)
+    return len(missing), len(keys) - len(missing), query_encoder, dimension
+
+
+def _place_query_encoder(folder: Path, previous: Path | None, model: ModelInfo, encoder) -> str:
+    if previous is not None and encoder is None:
+        old = read_manifest(previous)
+        if old.query_encoder == "onnx" and old.model_sha256 == model.weights_sha256:
+            shutil.copytree(previous / ENCODER, folder / ENCODER, copy_function=os.link)
+            return "onnx"
+    if encoder is None:
+        from .embedding import SentenceTransformerEncoder
+
+        encoder = SentenceTransformerEncoder(model)
+    return "onnx" if encoder.export_onnx(folder / ENCODER) else "sentence-transformers"
+
+
+def _read_cache(previous: Path | None, model_sha: str) -> dict[str, np.ndarray]:
+    if previous is None:
+        return {}
+    try:
+        with np.load(previous / CACHE) as data:
+            if str(data["model"]) != model_sha:
+                return {}
+            return dict(zip(data["keys"].tolist(), data["vectors"]))
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def _write_passages(path: Path, passages: list[Passage]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for passage in passages:
+            handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+
+
+def _previous_build(index_dir: Path) -> Path | None:
+    try:
+        return live_folder(index_dir)
+    except (IndexMissingError, IndexCorruptError):
+        return None
+
+
+def _files_intact(folder: Path, manifest: Manifest) -> bool:
+    return all((folder / n).is_file() and _sha256(folder / n) == d for n, d in manifest.files.items())
+
+
+def _point_current(index_dir: Path, name: str) -> None:
+    temporary = index_dir / f".{CURRENT}.{os.getpid()}"
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def _remove_old_builds(index_dir: Path, *, keep: str) -> None:
+    for path in index_dir.iterdir():
+        if path.name != keep and (path.name.startswith(("build-", ".tmp-build-", f".{CURRENT}."))):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index folder (a second waits for the first)."""
+    with (index_dir / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _rebuild_command(settings: Settings) -> str:
+    return REBUILD_HINT if settings.model == "all-MiniLM-L6-v2" else f"run `python -m chatbot build-index --model {settings.model}`"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

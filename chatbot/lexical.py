@@ -1,0 +1,32 @@
+"""BM25 over passages and their headings (bm25s), with English stemming and stop words."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .chunking import Passage
+
+
+class LexicalIndex:
+    """Scores every passage for a query by BM25; built in memory at load (milliseconds)."""
+
+    def __init__(self, passages: list[Passage]) -> None:
+        import bm25s
+        import Stemmer
+
+        self._bm25s = bm25s
+        self._stemmer = Stemmer.Stemmer("english")
+        documents = [" ".join(p.section) + "\n" + p.text for p in passages]
+        self.model = bm25s.BM25()
+        self.model.index(self._tokenize(documents), show_progress=False)
+        self.size = len(passages)
+
+    def _tokenize(self, texts: list[str]):
+        return self._bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of each passage, in passage order (zeros when no query word is indexed)."""
+        tokens = self._bm25s.tokenize(query, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)[0]
+        if not tokens:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self.model.get_scores(tokens), dtype=np.float32)

@@ -1,0 +1,178 @@
+"""Read a message the way a person meant it: clean text, expand abbreviations and slang,
+fix typos against the guide's vocabulary, and fold follow-ups into the earlier question."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from difflib import get_close_matches
+from functools import lru_cache
+
+MAX_QUESTION_CHARS = 1000
+
+# General domain vocabulary: abbreviations and chat shorthand people use about this career.
+ABBREVIATIONS: dict[str, str] = {
+    "ma": "medical assistant", "mas": "medical assistants", "ma's": "medical assistants",
+    "cma": "CMA certified medical assistant", "cmas": "CMA certified medical assistants",
+    "rma": "RMA registered medical assistant", "rmas": "RMA registered medical assistants",
+    "cna": "CNA certified nursing assistant", "cnas": "CNAs certified nursing assistants",
+    "pa": "physician assistant", "pas": "physician assistants", "pa's": "physician assistants",
+    "rn": "registered nurse", "rns": "registered nurses", "lpn": "licensed practical nurse",
+    "np": "nurse practitioner", "ehr": "electronic health records EHR", "emr": "electronic health records EHR",
+    "ged": "GED high school diploma", "hs": "high school", "bls": "Bureau of Labor Statistics BLS",
+    "aama": "American Association of Medical Assistants AAMA", "amt": "American Medical Technologists AMT",
+    "dr": "doctor", "drs": "doctors", "doc": "doctor", "docs": "doctors", "er": "emergency room",
+    "ob": "obstetrics", "gyn": "gynecology", "obgyn": "obstetrics gynecology", "peds": "pediatrics",
+    "cali": "California", "ca": "California", "wa": "Washington", "ma.": "Massachusetts", "mass": "Massachusetts",
+    "yr": "year", "yrs": "years", "mo": "months", "mos": "months", "hr": "hour", "hrs": "hours", "k": "thousand",
+    "r": "are", "u": "you", "ur": "your", "n": "and", "y": "why", "b4": "before", "w/": "with", "w/o": "without",
+    "wat": "what", "wut": "what", "wht": "what", "whats": "what is", "hw": "how", "cuz": "because", "bc": "because",
+    "pls": "please", "plz": "please", "rly": "really", "tho": "though", "thru": "through", "gonna": "going to",
+    "wanna": "want to", "gotta": "have to", "kinda": "kind of", "sorta": "sort of", "lotta": "lot of",
+    "ppl": "people", "govt": "government", "info": "information", "dept": "department", "edu": "education",
+    "&": "and", "vs": "versus", "v": "versus",
+}
+
+# Everyday words for things the guide names formally; appended to the lexical query only.
+SYNONYMS: dict[str, str] = {
+    "shot": "injections", "shots": "injections", "jab": "injections", "jabs": "injections",
+    "needle": "injections", "needles": "injections draw blood",
+    "pay": "salary pay earn", "paid": "salary pay earn", "salary": "salary pay", "wage": "salary pay",
+    "wages": "salary pay", "money": "salary pay earn", "make": "earn salary", "earn": "earn salary pay",
+    "income": "salary pay", "raise": "salary earn", "paycheck": "salary pay",
+    "school": "program training education", "schooling": "program training education",
+    "course": "program training", "courses": "program training", "class": "program classroom",
+    "classes": "program classroom", "degree": "degree program", "cert": "certification",
+    "certs": "certification", "certified": "certification certified", "license": "licensed certification",
+    "test": "exam tests", "exams": "exam", "outlook": "growth demand", "demand": "demand growth",
+    "future": "growth outlook", "jobs": "jobs growth", "hiring": "jobs demand",
+    "blood": "blood draw lab samples", "labs": "lab samples tests", "desk": "administrative office front-office",
+    "paperwork": "paperwork administrative records", "computer": "electronic health records",
+    "charting": "charting records", "charts": "charts records", "vitals": "vital signs",
+    "hospital": "hospitals", "clinic": "clinics", "boss": "leadership management", "promotion": "advance career growth",
+    "advance": "advance career growth", "stressful": "stress", "nice": "empathy kindness",
+    "state": "state", "where": "settings work", "workplace": "settings", "places": "settings",
+}
+
+_TAG = re.compile(r"<[^>]{0,200}>")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'&/.]*[A-Za-z&/.]|[A-Za-z&]|\$?\d[\d,.]*%?")
+_FOLLOW_START = re.compile(r"^(and|also|but|so|then|what about|how about|and what about|what if|same for|plus)\b", re.I)
+_ANAPHORA = re.compile(r"\b(it|its|that|this|those|these|they|them|their|there|one|ones|he|she)\b", re.I)
+_STOPWORDS = frozenset(
+    """a an the and or but if then so of to in on at by for with from as is are was were be been being do does did
+    doing have has had having i me my you your we our they them their it its this that these those what which who
+    whom how why when where can could should would will shall may might must not no yes there here about into over
+    under again further just also very really more most some any each all both few other such only own same than
+    too s t don now get got im i'm you're it's that's what's there's let lets""".split()
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A message as read for retrieval."""
+
+    original: str
+    text: str  # cleaned, trimmed; what is shown back to the user
+    focus: str  # the question proper within a long message
+    dense: str  # what the dense model embeds
+    lexical: str  # what BM25 searches, with synonyms
+    interpreted_as: str  # the question with follow-up context, as shown to the user
+    is_followup: bool
+    trimmed: bool
+
+
+def clean(message: str) -> str:
+    """Printable text: tags and control characters removed, entities unescaped, spaces folded."""
+    text = html.unescape(_TAG.sub(" ", message))
+    text = unicodedata.normalize("NFKC", text).replace("’", "'").replace("‘", "'")
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(text.split())
+
+
+def read_query(message: str, history: Sequence[str] = (), *, vocabulary: frozenset[str] = frozenset()) -> Query:
+    """Turn a message (and earlier user turns) into the texts retrieval searches for."""
+    text = clean(message)
+    trimmed = len(text) > MAX_QUESTION_CHARS
+    if trimmed:
+        text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+    focus = focus_of(text)
+    previous = [clean(h) for h in history if clean(h)]
+    followup = bool(previous) and is_followup(focus, vocabulary)
+    context = previous[-1][:MAX_QUESTION_CHARS] if followup else ""
+    interpreted = f"{context} {focus}".strip() if followup else focus
+    expanded = expand(interpreted, vocabulary)
+    return Query(
+        original=message,
+        text=text,
+        focus=focus,
+        dense=expanded,
+        lexical=expanded + " " + " ".join(_synonyms(expanded)),
+        interpreted_as=interpreted,
+        is_followup=followup,
+        trimmed=trimmed,
+    )
+
+
+def focus_of(text: str) -> str:
+    """In a long, rambling message, the last question it asks; otherwise the message itself."""
+    if len(text) <= 200 or "?" not in text:
+        return text
+    head = text[: text.rindex("?") + 1]
+    for separator in (": ", "? ", ". ", "! "):
+        if separator in head[:-1]:
+            tail = head.rsplit(separator, 1)[1] if separator != "? " else head[:-1].rsplit("? ", 1)[1] + "?"
+            if len(tail.split()) >= 4:
+                return tail.strip()
+    return text
+
+
+def is_followup(question: str, vocabulary: frozenset[str]) -> bool:
+    """Short questions that lean on an earlier turn: "and how long does that take?"."""
+    words = tokens(question)
+    content = [w for w in words if w not in _STOPWORDS and w in vocabulary]
+    if _FOLLOW_START.match(question.strip()) and len(words) <= 8:
+        return True
+    return len(words) <= 9 and bool(_ANAPHORA.search(question)) and len(content) <= 2
+
+
+def tokens(text: str) -> list[str]:
+    return [w.lower().strip(".'") for w in _WORD.findall(text) if w.strip(".'")]
+
+
+def expand(text: str, vocabulary: frozenset[str]) -> str:
+    """Spell out abbreviations and shorthand, and correct misspelled words to guide words."""
+    out: list[str] = []
+    for raw in _WORD.findall(text):
+        word = raw.lower().rstrip(".")
+        if word in ABBREVIATIONS:
+            out.append(ABBREVIATIONS[word])
+        elif raw[0] == "$" or raw[0].isdigit():
+            out.append(raw)
+        else:
+            out.append(correct(word, vocabulary) if vocabulary else word)
+    return " ".join(out)
+
+
+def correct(word: str, vocabulary: frozenset[str]) -> str:
+    """The closest guide word for a misspelling of five letters or more; else the word itself."""
+    if len(word) < 5 or word in vocabulary or word in _STOPWORDS or not word.isalpha():
+        return word
+    return _closest(word, vocabulary)
+
+
+@lru_cache(maxsize=4096)
+def _closest(word: str, vocabulary: frozenset[str]) -> str:
+    match = get_close_matches(word, [v for v in vocabulary if abs(len(v) - len(word)) <= 2], n=1, cutoff=0.84)
+    return match[0] if match else word
+
+
+def _synonyms(text: str) -> Iterable[str]:
+    return (SYNONYMS[w] for w in tokens(text) if w in SYNONYMS)
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-case words of a text without stop words."""
+    return [w for w in tokens(text) if w not in _STOPWORDS]

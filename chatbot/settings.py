@@ -1,0 +1,41 @@
+"""One settings object, built from environment variables and overridden by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the corpus and index live and which model embeds them."""
+
+    corpus_dir: Path = ROOT / "corpus"
+    index_dir: Path = ROOT / "index"
+    model: str = DEFAULT_MODEL
+    feedback_db: Path = ROOT / "feedback.sqlite3"
+
+    @classmethod
+    def from_env(cls, **overrides: str | Path | None) -> "Settings":
+        """Read `CHATBOT_*` variables, then apply non-None keyword overrides."""
+        env = os.environ
+        settings = cls(
+            corpus_dir=Path(env.get("CHATBOT_CORPUS_DIR", cls.corpus_dir)),
+            index_dir=Path(env.get("CHATBOT_INDEX_DIR", cls.index_dir)),
+            model=env.get("CHATBOT_MODEL", cls.model),
+            feedback_db=Path(env.get("CHATBOT_FEEDBACK_DB", cls.feedback_db)),
+        )
+        return settings.with_overrides(**overrides)
+
+    def with_overrides(self, **overrides: str | Path | None) -> "Settings":
+        """Return a copy with every non-None override applied (paths coerced to Path)."""
+        changes: dict[str, str | Path] = {}
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            changes[key] = value if key == "model" else Path(value)
+        return replace(self, **changes)
