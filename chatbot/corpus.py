@@ -57,11 +57,15 @@ def load_corpus(corpus_dir: str | Path) -> list[Document]:
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    """The files the loader reads, sorted, hidden files skipped."""
+    """The files the loader reads, sorted, hidden files skipped.
+
+    Chosen by name alone, so a dangling link or a folder named like a guide file is reported
+    as unreadable rather than silently left out of the index.
+    """
     return sorted(
         path
         for path in corpus_dir.iterdir()
-        if path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith(".")
+        if path.suffix.lower() in SUFFIXES and not path.name.startswith(".")
     )
 
 
