@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from .corpus import Document
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 MAX_PASSAGE_CHARS = 900
 
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
 _ABBREVIATIONS = ("U.S.", "i.e.", "e.g.", "vs.", "Dr.", "Mr.", "Mrs.", "Ms.", "etc.", "St.", "No.")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“(‘]?[A-Z0-9$])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])([\"”’)]?)\s+(?=[\"“(‘]?[A-Z0-9$])")
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def split_sentences(line: str) -> list[str]:
         before = line[start : match.start()]
         if before.endswith(_ABBREVIATIONS):
             continue
-        sentences.append(line[start : match.start()].strip())
+        sentences.append(line[start : match.end(1)].strip())
         start = match.end()
     sentences.append(line[start:].strip())
     return [s for s in sentences if s]
