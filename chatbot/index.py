@@ -218,6 +218,7 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
         if previous and not force:
             manifest = read_manifest(previous)
             if not staleness(settings, manifest) and _files_intact(previous, manifest):
+                _remove_old_builds(index_dir, keep=previous.name)  # leftovers of an interrupted build
                 return BuildReport(index_dir, False, manifest.passages, manifest.sentences, 0, 0,
                                    time.perf_counter() - started, "index is up to date")
         passages = chunk_documents(load_corpus(settings.corpus_dir))
