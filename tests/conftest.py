@@ -36,3 +36,40 @@ def assistant(real_settings):
     from chatbot.assistant import Assistant
 
     return Assistant.load(real_settings)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A random 32-dimension sentence-transformers model folder: index tests in a fraction of a second."""
+    from helpers.tiny_model import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny-32", seed=0, hidden_size=32)
+
+
+@pytest.fixture(scope="session")
+def other_tiny_model(tmp_path_factory) -> Path:
+    """A second random model (48 dimensions): a real "other model" for model-swap tests."""
+    from helpers.tiny_model import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("models") / "tiny-48", seed=1, hidden_size=48)
+
+
+@pytest.fixture
+def tiny_settings(tmp_path, tiny_model):
+    """Settings for a fresh two-file corpus and an empty index folder, with the tiny model."""
+    from chatbot.settings import Settings
+    from helpers.tiny_corpus import write_corpus
+
+    return Settings(
+        corpus_dir=write_corpus(tmp_path / "corpus"), index_dir=tmp_path / "index",
+        model=str(tiny_model), feedback_db=tmp_path / "feedback.sqlite3",
+    )
+
+
+@pytest.fixture
+def tiny_index(tiny_settings):
+    """`tiny_settings` with its index built."""
+    from chatbot.index import build_index
+
+    build_index(tiny_settings)
+    return tiny_settings

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: a tiny embedding model and subprocess runners."""

@@ -1,0 +1,158 @@
+"""The on-disk index: manifest fields, incremental and atomic rebuilds, the ONNX query encoder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chatbot.chunking import CHUNKER_VERSION, chunk_documents
+from chatbot.corpus import load_corpus
+from chatbot.embedding import OnnxEncoder, SentenceTransformerEncoder, resolve_model
+from chatbot.index import (
+    CURRENT,
+    embed_text,
+    build_index,
+    ensure_index,
+    live_folder,
+    load_index,
+    read_manifest,
+    sentence_embed_texts,
+)
+from helpers.tiny_corpus import FILES
+
+PROBES = [
+    "What does a parcel sorter earn?",
+    "wats the pay on sundays",
+    "",
+    "Café, naïve façade — 日本語のテキスト 🚲🔧",
+    "Bike mechanics fix brakes, gears and wheels. " * 60,  # longer than the model reads: truncated alike
+]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def total_texts(settings) -> int:
+    passages = chunk_documents(load_corpus(settings.corpus_dir))
+    return len(passages) + sum(len(p.sentences) for p in passages)
+
+
+def test_manifest_records_model_corpus_chunker_and_files(tiny_settings, tiny_model):
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    report = build_index(tiny_settings)
+    after = datetime.now(timezone.utc)
+    folder = live_folder(tiny_settings.index_dir)
+    manifest = read_manifest(folder)
+    passages = chunk_documents(load_corpus(tiny_settings.corpus_dir))
+
+    assert manifest.model == str(tiny_model)
+    assert manifest.model_sha256 == sha256(tiny_model / "model.safetensors")
+    assert manifest.dimension == 32
+    assert manifest.normalized is True
+    assert manifest.chunker_version == CHUNKER_VERSION
+    assert manifest.corpus == {name: sha256(tiny_settings.corpus_dir / name) for name in FILES}
+    assert manifest.files == {name: sha256(folder / name) for name in manifest.files}
+    assert {"passages.jsonl", "passages.faiss", "sentences.faiss"} <= set(manifest.files)
+    assert manifest.query_encoder == "onnx"
+    assert manifest.passages == len(passages) == report.passages == 4
+    assert manifest.sentences == sum(len(p.sentences) for p in passages) == report.sentences
+    assert before <= datetime.fromisoformat(manifest.built_at) <= after
+    assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["model_sha256"] == manifest.model_sha256
+    assert (report.built, report.embedded, report.reused) == (True, total_texts(tiny_settings), 0)
+
+
+def test_vectors_are_unit_length_and_in_passage_order(tiny_index, tiny_model):
+    index = load_index(tiny_index)
+    encoder = SentenceTransformerEncoder(resolve_model(str(tiny_model)))
+    passage_rows = index.passage_vectors.reconstruct_n(0, index.passage_vectors.ntotal)
+    sentence_rows = index.sentence_vectors.reconstruct_n(0, index.sentence_vectors.ntotal)
+    np.testing.assert_allclose(np.linalg.norm(passage_rows, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(passage_rows, encoder.encode([embed_text(p) for p in index.passages]), atol=1e-5)
+    sentences = [t for p in index.passages for t in sentence_embed_texts(p)]
+    np.testing.assert_allclose(sentence_rows, encoder.encode(sentences), atol=1e-5)
+    assert index.sentence_owner.tolist() == [p.id for p in index.passages for _ in p.sentences]
+    assert index.sentence_offsets.tolist() == np.cumsum([0] + [len(p.sentences) for p in index.passages])[:-1].tolist()
+
+
+def test_up_to_date_rebuild_does_nothing(tiny_index):
+    index_dir = tiny_index.index_dir
+    before = {p.name: p.stat().st_mtime_ns for p in index_dir.rglob("*") if p.name != ".lock"}
+    report = build_index(tiny_index)
+    assert (report.built, report.embedded, report.reused, report.reason) == (False, 0, 0, "index is up to date")
+    assert {p.name: p.stat().st_mtime_ns for p in index_dir.rglob("*") if p.name != ".lock"} == before
+
+
+def test_forced_rebuild_reuses_every_vector_and_replaces_the_build(tiny_index):
+    old = live_folder(tiny_index.index_dir)
+    report = build_index(tiny_index, force=True)
+    new = live_folder(tiny_index.index_dir)
+    assert (report.built, report.embedded, report.reused) == (True, 0, total_texts(tiny_index))
+    assert new != old and not old.exists()
+    assert sorted(p.name for p in tiny_index.index_dir.iterdir()) == sorted([".lock", CURRENT, new.name])
+    assert load_index(tiny_index).passages == chunk_documents(load_corpus(tiny_index.corpus_dir))
+
+
+def test_editing_one_sentence_re_embeds_only_its_passage_and_sentence(tiny_index):
+    alpha = tiny_index.corpus_dir / "alpha.md"
+    beta_hash = sha256(tiny_index.corpus_dir / "beta.md")
+    alpha.write_text(alpha.read_text(encoding="utf-8").replace("Night shifts pay more.", "Night shifts pay much more."), encoding="utf-8")
+    report = build_index(tiny_index)
+    assert (report.built, report.embedded, report.reused) == (True, 2, total_texts(tiny_index) - 2)
+    manifest = load_index(tiny_index).manifest
+    assert manifest.corpus == {"alpha.md": sha256(alpha), "beta.md": beta_hash}
+
+
+def test_adding_a_file_embeds_only_its_texts(tiny_index):
+    before = total_texts(tiny_index)
+    (tiny_index.corpus_dir / "gamma.txt").write_text("Opening words here.\nDog Walking\nDogs need walks. Walkers earn tips.\n", encoding="utf-8")
+    report = build_index(tiny_index)
+    assert (report.embedded, report.reused) == (total_texts(tiny_index) - before, before)
+    assert report.embedded == 2 + 3  # two passages (intro, "Dog Walking") and their three sentences
+    assert sorted(load_index(tiny_index).manifest.corpus) == ["alpha.md", "beta.md", "gamma.txt"]
+
+
+def test_swapping_the_model_re_embeds_everything(tiny_index, other_tiny_model):
+    from dataclasses import replace
+
+    other = replace(tiny_index, model=str(other_tiny_model))
+    index = ensure_index(other)
+    assert index.manifest.model_sha256 == sha256(other_tiny_model / "model.safetensors")
+    assert index.manifest.dimension == index.passage_vectors.d == index.encoder.dimension == 48
+    assert build_index(other).built is False
+    swapped_back = build_index(tiny_index)
+    assert (swapped_back.built, swapped_back.embedded, swapped_back.reused) == (True, total_texts(tiny_index), 0)
+
+
+def test_onnx_query_encoder_matches_sentence_transformers_for_the_tiny_model(tiny_index, tiny_model):
+    index = load_index(tiny_index)
+    assert isinstance(index.encoder, OnnxEncoder)
+    reference = SentenceTransformerEncoder(resolve_model(str(tiny_model))).encode(PROBES)
+    assert float(np.abs(index.encoder.encode(PROBES) - reference).max()) <= 1e-4
+
+
+@pytest.mark.slow
+def test_onnx_query_encoder_matches_sentence_transformers_for_the_real_model(real_settings):
+    index = load_index(real_settings)
+    assert index.manifest.query_encoder == "onnx" and isinstance(index.encoder, OnnxEncoder)
+    probes = PROBES + ["How much do medical assistants make in California?", "CMA vs RMA certification"]
+    reference = SentenceTransformerEncoder(resolve_model(real_settings.model)).encode(probes)
+    assert reference.shape == (len(probes), 384)
+    assert float(np.abs(index.encoder.encode(probes) - reference).max()) <= 1e-4
+
+
+def test_a_later_build_removes_leftovers_of_an_interrupted_one(tiny_index):
+    index_dir = tiny_index.index_dir
+    live = live_folder(index_dir)
+    (index_dir / ".tmp-build-1-2").mkdir()
+    (index_dir / ".tmp-build-1-2" / "passages.jsonl").write_text("partial", encoding="utf-8")
+    (index_dir / "build-3-4").mkdir()
+    (index_dir / f".{CURRENT}.99").write_text("build-3-4\n", encoding="utf-8")
+    assert build_index(tiny_index).built is False
+    assert sorted(p.name for p in index_dir.iterdir()) == sorted([".lock", CURRENT, live.name])
+
