@@ -25,7 +25,7 @@ import numpy as np
 from .chunking import CHUNKER_VERSION, Passage, chunk_documents
 from .corpus import corpus_files, load_corpus
 from .embedding import Encoder, ModelInfo, resolve_model
-from .errors import REBUILD_HINT, IndexCorruptError, IndexMissingError, IndexStaleError
+from .errors import REBUILD_HINT, CorpusError, IndexCorruptError, IndexMissingError, IndexStaleError
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,13 @@ def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
     """sha256 of every corpus file the loader reads, by file name."""
     if not corpus_dir.is_dir():
         return {}
-    return {path.name: _sha256(path) for path in corpus_files(corpus_dir)}
+    hashes = {}
+    for path in corpus_files(corpus_dir):
+        try:
+            hashes[path.name] = _sha256(path)
+        except OSError as exc:
+            raise CorpusError(f"corpus file {path} cannot be read: {exc.strerror}; fix or remove it") from None
+    return hashes
 
 
 def embed_text(passage: Passage) -> str:
@@ -213,14 +219,12 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
     index_dir = settings.index_dir
     index_dir.mkdir(parents=True, exist_ok=True)
     with _build_lock(index_dir):
-        previous = _previous_build(index_dir)
+        previous = _intact_build(index_dir)  # vectors are reused only from an undamaged build
         hashes = corpus_hashes(settings.corpus_dir)
-        if previous and not force:
-            manifest = read_manifest(previous)
-            if not staleness(settings, manifest) and _files_intact(previous, manifest):
-                _remove_old_builds(index_dir, keep=previous.name)  # leftovers of an interrupted build
-                return BuildReport(index_dir, False, manifest.passages, manifest.sentences, 0, 0,
-                                   time.perf_counter() - started, "index is up to date")
+        if previous and not force and not staleness(settings, previous[1]):
+            _remove_old_builds(index_dir, keep=previous[0].name)  # leftovers of an interrupted build
+            return BuildReport(index_dir, False, previous[1].passages, previous[1].sentences, 0, 0,
+                               time.perf_counter() - started, "index is up to date")
         passages = chunk_documents(load_corpus(settings.corpus_dir))
         model = resolve_model(settings.model)
         folder = index_dir / f".tmp-build-{os.getpid()}-{time.time_ns()}"
@@ -248,15 +252,16 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
     return BuildReport(index_dir, True, len(passages), manifest.sentences, embedded, reused, time.perf_counter() - started)
 
 
-def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, previous: Path | None, progress: bool):
+def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, previous: tuple[Path, Manifest] | None,
+                   progress: bool):
     import faiss
 
     texts = [embed_text(p) for p in passages] + [t for p in passages for t in sentence_embed_texts(p)]
     keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
-    cache = _read_cache(previous, model.weights_sha256)
+    cache = _read_cache(previous[0] if previous else None, model.weights_sha256)
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
     encoder = None
-    if missing or previous is None or not (previous / ENCODER).is_dir():
+    if missing or previous is None or not (previous[0] / ENCODER).is_dir():
         from .embedding import SentenceTransformerEncoder
 
         encoder = SentenceTransformerEncoder(model)
@@ -276,11 +281,11 @@ def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, prev
     return len(missing), len(keys) - len(missing), query_encoder, dimension
 
 
-def _place_query_encoder(folder: Path, previous: Path | None, model: ModelInfo, encoder) -> str:
+def _place_query_encoder(folder: Path, previous: tuple[Path, Manifest] | None, model: ModelInfo, encoder) -> str:
     if previous is not None and encoder is None:
-        old = read_manifest(previous)
+        old_folder, old = previous
         if old.query_encoder == "onnx" and old.model_sha256 == model.weights_sha256:
-            shutil.copytree(previous / ENCODER, folder / ENCODER, copy_function=os.link)
+            shutil.copytree(old_folder / ENCODER, folder / ENCODER, copy_function=os.link)
             return "onnx"
     if encoder is None:
         from .embedding import SentenceTransformerEncoder
@@ -307,11 +312,14 @@ def _write_passages(path: Path, passages: list[Passage]) -> None:
             handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
 
 
-def _previous_build(index_dir: Path) -> Path | None:
+def _intact_build(index_dir: Path) -> tuple[Path, Manifest] | None:
+    """The live build and its manifest when every file checks out; None when missing or damaged."""
     try:
-        return live_folder(index_dir)
-    except (IndexMissingError, IndexCorruptError):
+        folder = live_folder(index_dir)
+        manifest = read_manifest(folder)
+    except (IndexMissingError, IndexCorruptError, IndexStaleError):
         return None
+    return (folder, manifest) if _files_intact(folder, manifest) else None
 
 
 def _files_intact(folder: Path, manifest: Manifest) -> bool:
