@@ -16,7 +16,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -61,6 +61,9 @@ class Manifest:
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, sort_keys=True)
+
+
+_FIELD_TYPES = {"str": str, "int": int, "bool": bool, "dict[str, str]": dict}
 
 
 @dataclass(frozen=True)
@@ -137,9 +140,14 @@ def live_folder(index_dir: Path) -> Path:
 def read_manifest(folder: Path) -> Manifest:
     try:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
         if data.get("format_version") != FORMAT_VERSION:
             raise IndexStaleError(f"index in {folder.parent} has an older format; {REBUILD_HINT}")
-        return Manifest(**data)
+        manifest = Manifest(**data)
+        if not all(isinstance(getattr(manifest, f.name), _FIELD_TYPES[f.type]) for f in fields(Manifest)):
+            raise TypeError("a field has the wrong type")
+        return manifest
     except (OSError, ValueError, TypeError) as exc:
         raise IndexCorruptError(f"index manifest {folder / MANIFEST} is unreadable ({type(exc).__name__}); {REBUILD_HINT}") from None
 
