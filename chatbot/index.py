@@ -58,12 +58,13 @@ class Manifest:
     sentences: int
     built_at: str
     format_version: int = FORMAT_VERSION
+    encoder_files: dict[str, int] = field(default_factory=dict)  # sizes: hashing model.onnx at each load is slow
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, sort_keys=True)
 
 
-_FIELD_TYPES = {"str": str, "int": int, "bool": bool, "dict[str, str]": dict}
+_FIELD_TYPES = {"str": str, "int": int, "bool": bool, "dict[str, str]": dict, "dict[str, int]": dict}
 
 
 @dataclass(frozen=True)
@@ -176,10 +177,8 @@ def load_index(settings: Settings, *, check_fresh: bool = True) -> LoadedIndex:
     manifest = read_manifest(folder)
     if check_fresh and (reason := staleness(settings, manifest)):
         raise IndexStaleError(f"{reason}; {_rebuild_command(settings)}")
-    for name, digest in manifest.files.items():
-        path = folder / name
-        if not path.is_file() or _sha256(path) != digest:
-            raise IndexCorruptError(f"index file {path} is missing or damaged; {REBUILD_HINT}")
+    if (damaged := _damaged_file(folder, manifest)) is not None:
+        raise IndexCorruptError(f"index file {damaged} is missing or damaged; {REBUILD_HINT}")
     try:
         passages = [Passage.from_dict(json.loads(line)) for line in (folder / PASSAGES).read_text(encoding="utf-8").splitlines()]
         passage_vectors = faiss.read_index(str(folder / PASSAGE_VECTORS))
@@ -247,6 +246,8 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
                 query_encoder=query_encoder, passages=len(passages),
                 sentences=sum(len(p.sentences) for p in passages),
                 built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                encoder_files={p.name: p.stat().st_size for p in sorted((folder / ENCODER).iterdir())}
+                if query_encoder == "onnx" else {},
             )
             (folder / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
             _fsync_tree(folder)
@@ -327,11 +328,18 @@ def _intact_build(index_dir: Path) -> tuple[Path, Manifest] | None:
         manifest = read_manifest(folder)
     except (IndexMissingError, IndexCorruptError, IndexStaleError):
         return None
-    return (folder, manifest) if _files_intact(folder, manifest) else None
+    return (folder, manifest) if _damaged_file(folder, manifest) is None else None
 
 
-def _files_intact(folder: Path, manifest: Manifest) -> bool:
-    return all((folder / n).is_file() and _sha256(folder / n) == d for n, d in manifest.files.items())
+def _damaged_file(folder: Path, manifest: Manifest) -> Path | None:
+    """The first file of a build that is missing or differs from its manifest, or None."""
+    for name, digest in manifest.files.items():
+        if not (folder / name).is_file() or _sha256(folder / name) != digest:
+            return folder / name
+    for name, size in manifest.encoder_files.items():
+        if not (folder / ENCODER / name).is_file() or (folder / ENCODER / name).stat().st_size != size:
+            return folder / ENCODER / name
+    return None
 
 
 def _point_current(index_dir: Path, name: str) -> None:
