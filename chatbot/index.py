@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import shlex
 import shutil
 import time
 from collections.abc import Iterator
@@ -39,6 +40,11 @@ SENTENCE_VECTORS = "sentences.faiss"
 CACHE = "vectors.npz"
 ENCODER = "encoder"
 CHECKED_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, CACHE)
+# Above this many rows per FAISS index, search an HNSW graph instead of every row (scripts/bench.py).
+EXACT_SEARCH_MAX_ROWS = 30_000
+HNSW_NEIGHBORS = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
 
 
 @dataclass(frozen=True)
@@ -125,32 +131,32 @@ def sentence_embed_texts(passage: Passage) -> list[str]:
     return [f"{passage.section[-1]}: {sentence}" for sentence in passage.sentences]
 
 
-def live_folder(index_dir: Path) -> Path:
-    """The build folder CURRENT names, or IndexMissingError."""
+def live_folder(index_dir: Path, *, hint: str = REBUILD_HINT) -> Path:
+    """The build folder CURRENT names, or IndexMissingError (`hint` says what to run)."""
     pointer = index_dir / CURRENT
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
-        raise IndexMissingError(f"no index in {index_dir}; {REBUILD_HINT}") from None
+        raise IndexMissingError(f"no index in {index_dir}; {hint}") from None
     folder = index_dir / name
     if not name or "/" in name or not folder.is_dir():
-        raise IndexCorruptError(f"{pointer} names a missing build {name!r}; {REBUILD_HINT}")
+        raise IndexCorruptError(f"{pointer} names a missing build {name!r}; {hint}")
     return folder
 
 
-def read_manifest(folder: Path) -> Manifest:
+def read_manifest(folder: Path, *, hint: str = REBUILD_HINT) -> Manifest:
     try:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise TypeError("not a JSON object")
         if data.get("format_version") != FORMAT_VERSION:
-            raise IndexStaleError(f"index in {folder.parent} has an older format; {REBUILD_HINT}")
+            raise IndexStaleError(f"index in {folder.parent} has an older format; {hint}")
         manifest = Manifest(**data)
         if not all(isinstance(getattr(manifest, f.name), _FIELD_TYPES[f.type]) for f in fields(Manifest)):
             raise TypeError("a field has the wrong type")
         return manifest
     except (OSError, ValueError, TypeError) as exc:
-        raise IndexCorruptError(f"index manifest {folder / MANIFEST} is unreadable ({type(exc).__name__}); {REBUILD_HINT}") from None
+        raise IndexCorruptError(f"index manifest {folder / MANIFEST} is unreadable ({type(exc).__name__}); {hint}") from None
 
 
 def staleness(settings: Settings, manifest: Manifest) -> str:
@@ -173,18 +179,19 @@ def load_index(settings: Settings, *, check_fresh: bool = True) -> LoadedIndex:
     """Load and validate the live index; raise one clear error if it is missing, corrupt or stale."""
     import faiss
 
-    folder = live_folder(settings.index_dir)
-    manifest = read_manifest(folder)
+    hint = rebuild_hint(settings)
+    folder = live_folder(settings.index_dir, hint=hint)
+    manifest = read_manifest(folder, hint=hint)
     if check_fresh and (reason := staleness(settings, manifest)):
-        raise IndexStaleError(f"{reason}; {_rebuild_command(settings)}")
+        raise IndexStaleError(f"{reason}; {hint}")
     if (damaged := _damaged_file(folder, manifest)) is not None:
-        raise IndexCorruptError(f"index file {damaged} is missing or damaged; {REBUILD_HINT}")
+        raise IndexCorruptError(f"index file {damaged} is missing or damaged; {hint}")
     try:
         passages = [Passage.from_dict(json.loads(line)) for line in (folder / PASSAGES).read_text(encoding="utf-8").splitlines()]
         passage_vectors = faiss.read_index(str(folder / PASSAGE_VECTORS))
         sentence_vectors = faiss.read_index(str(folder / SENTENCE_VECTORS))
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise IndexCorruptError(f"index in {folder} cannot be read ({type(exc).__name__}); {REBUILD_HINT}") from None
+        raise IndexCorruptError(f"index in {folder} cannot be read ({type(exc).__name__}); {hint}") from None
     counts = [len(p.sentences) for p in passages]
     if (
         passage_vectors.ntotal != len(passages)
@@ -192,7 +199,7 @@ def load_index(settings: Settings, *, check_fresh: bool = True) -> LoadedIndex:
         or passage_vectors.d != manifest.dimension
         or [p.id for p in passages] != list(range(len(passages)))
     ):
-        raise IndexCorruptError(f"index in {folder}: passages and vectors disagree; {REBUILD_HINT}")
+        raise IndexCorruptError(f"index in {folder}: passages and vectors disagree; {hint}")
     owner = np.repeat(np.arange(len(passages)), counts)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     return LoadedIndex(folder, manifest, passages, passage_vectors, sentence_vectors, owner, offsets)
@@ -281,13 +288,32 @@ def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, prev
     matrix = np.vstack([cache[k] for k in keys]).astype(np.float32)
     dimension = matrix.shape[1]
     for name, rows in ((PASSAGE_VECTORS, matrix[: len(passages)]), (SENTENCE_VECTORS, matrix[len(passages) :])):
-        flat = faiss.IndexFlatIP(dimension)
-        flat.add(np.ascontiguousarray(rows))
-        faiss.write_index(flat, str(folder / name))
+        faiss.write_index(vector_index(rows), str(folder / name))
     used = sorted(set(keys))
     np.savez(folder / CACHE, keys=np.array(used), vectors=np.vstack([cache[k] for k in used]), model=model.weights_sha256)
     query_encoder = _place_query_encoder(folder, previous, model, encoder)
     return len(missing), len(keys) - len(missing), query_encoder, dimension
+
+
+def vector_index(rows: np.ndarray, *, exact: bool | None = None):
+    """A FAISS inner-product index over unit vectors: exact (flat) up to EXACT_SEARCH_MAX_ROWS rows,
+    an HNSW graph above, where a flat scan would cost more than the rest of a query."""
+    import faiss
+
+    rows = np.ascontiguousarray(rows, dtype=np.float32)
+    if exact if exact is not None else searched_exactly(len(rows)):
+        index = faiss.IndexFlatIP(rows.shape[1])
+    else:
+        index = faiss.IndexHNSWFlat(rows.shape[1], HNSW_NEIGHBORS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH  # saved with the index
+    index.add(rows)
+    return index
+
+
+def searched_exactly(rows: int) -> bool:
+    """Whether an index of `rows` vectors is flat (exact) rather than an HNSW graph."""
+    return rows <= EXACT_SEARCH_MAX_ROWS
 
 
 def _place_query_encoder(folder: Path, previous: tuple[Path, Manifest] | None, model: ModelInfo, encoder) -> str:
@@ -388,8 +414,19 @@ def _fsync_dir(folder: Path) -> None:
         os.close(descriptor)
 
 
-def _rebuild_command(settings: Settings) -> str:
-    return REBUILD_HINT if settings.model == "all-MiniLM-L6-v2" else f"run `python -m chatbot build-index --model {settings.model}`"
+def rebuild_hint(settings: Settings) -> str:
+    """What to run to rebuild this index: `python -m chatbot build-index` and any non-default flags."""
+    default = Settings()
+    flags = [
+        f"{flag} {shlex.quote(str(value))}"
+        for flag, value, usual in (
+            ("--corpus", settings.corpus_dir, default.corpus_dir),
+            ("--index", settings.index_dir, default.index_dir),
+            ("--model", settings.model, default.model),
+        )
+        if value != usual
+    ]
+    return "run `" + " ".join(["python -m chatbot build-index", *flags]) + "`"
 
 
 def _sha256(path: Path) -> str:
