@@ -66,10 +66,21 @@ def tiny_settings(tmp_path, tiny_model):
     )
 
 
-@pytest.fixture
-def tiny_index(tiny_settings):
-    """`tiny_settings` with its index built."""
+@pytest.fixture(scope="session")
+def tiny_template(tmp_path_factory, tiny_model):
+    """The tiny corpus indexed once per session with the tiny model; `tiny_index` copies it."""
     from chatbot.index import build_index
+    from chatbot.settings import Settings
+    from helpers.tiny_corpus import write_corpus
 
-    build_index(tiny_settings)
+    base = tmp_path_factory.mktemp("tiny-template")
+    settings = Settings(corpus_dir=write_corpus(base / "corpus"), index_dir=base / "index", model=str(tiny_model))
+    build_index(settings)
+    return settings
+
+
+@pytest.fixture
+def tiny_index(tiny_settings, tiny_template):
+    """`tiny_settings` with its index built (a private copy of the session's tiny index)."""
+    shutil.copytree(tiny_template.index_dir, tiny_settings.index_dir, symlinks=True)
     return tiny_settings
