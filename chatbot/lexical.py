@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from .chunking import Passage
@@ -13,6 +15,10 @@ class LexicalIndex:
     def __init__(self, passages: list[Passage]) -> None:
         import bm25s
         import Stemmer
+
+        # bm25s sets its own logger to DEBUG on import, so "Building index from IDs objects" reaches
+        # whatever handler the application configured (the CLI's stderr); give the level back to the app.
+        logging.getLogger("bm25s").setLevel(logging.NOTSET)
 
         self._bm25s = bm25s
         self._stemmer = Stemmer.Stemmer("english")
