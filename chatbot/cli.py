@@ -24,6 +24,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     settings = Settings.from_env(index_dir=args.index, model=args.model, corpus_dir=getattr(args, "corpus", None))
+    if hasattr(sys.stdout, "reconfigure"):  # a lone surrogate in a --batch question prints as \udc00, a JSON escape
+        sys.stdout.reconfigure(errors="backslashreplace")
     try:
         return args.handler(args, settings)
     except ChatbotError as exc:
