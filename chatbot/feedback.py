@@ -1,0 +1,228 @@
+"""What people asked and how they rated the answers, in a local SQLite file.
+
+Every question is logged with how it was handled (`in_scope`, `reason`) and the sections it
+cited; thumbs up/down attach to a logged question. `python -m chatbot feedback` summarises
+the most-asked declined questions and the disliked answers for whoever maintains the guide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .answer import EMPTY, GREETING, THANKS, Answer
+from .errors import ChatbotError
+from .render import plain
+
+log = logging.getLogger(__name__)
+
+STORED_QUESTION_CHARS = 2000
+# Replies that are not a failure of the guide: small talk and empty messages.
+NOT_DECLINED = (EMPTY, GREETING, THANKS)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS questions (
+    id INTEGER PRIMARY KEY,
+    asked_at TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    question TEXT NOT NULL,
+    interpreted_as TEXT NOT NULL,
+    in_scope INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    sections TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS votes (
+    question_id INTEGER PRIMARY KEY REFERENCES questions(id),
+    voted_at TEXT NOT NULL,
+    liked INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS questions_declined ON questions(in_scope, reason);
+"""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts, the most-asked declined questions and the disliked answers."""
+
+    path: Path
+    questions: int
+    answered: int
+    declined: int
+    likes: int
+    dislikes: int
+    top_declined: list[dict]
+    disliked: list[dict]
+
+    def to_dict(self) -> dict:
+        return {
+            "feedback_db": str(self.path),
+            "questions": self.questions,
+            "answered": self.answered,
+            "declined": self.declined,
+            "likes": self.likes,
+            "dislikes": self.dislikes,
+            "top_declined": self.top_declined,
+            "disliked": self.disliked,
+        }
+
+
+class FeedbackStore:
+    """A thread-safe log of questions and votes; every write is committed at once."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ChatbotError(f"cannot open the feedback file {self.path} ({exc}); pass --feedback-db PATH") from None
+
+    def log_question(self, answer: Answer, *, channel: str) -> int | None:
+        """Record a handled question; its row id (for votes), or None when the write failed."""
+        row = (
+            _now(),
+            channel,
+            plain(answer.question)[:STORED_QUESTION_CHARS],
+            plain(answer.interpreted_as)[:STORED_QUESTION_CHARS],
+            int(answer.in_scope),
+            answer.reason,
+            plain(answer.answer),
+            json.dumps([c.heading for c in answer.citations], ensure_ascii=False),
+        )
+        return self._write(
+            "INSERT INTO questions (asked_at, channel, question, interpreted_as, in_scope, reason, answer, sections)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            row,
+        )
+
+    def vote(self, question_id: int, liked: bool | None) -> None:
+        """Thumbs up (True) or down (False) on a logged answer; None withdraws the vote."""
+        if liked is None:
+            self._write("DELETE FROM votes WHERE question_id = ?", (question_id,))
+        else:
+            self._write(
+                "INSERT INTO votes (question_id, voted_at, liked) VALUES (?, ?, ?)"
+                " ON CONFLICT(question_id) DO UPDATE SET voted_at = excluded.voted_at, liked = excluded.liked",
+                (question_id, _now(), int(liked)),
+            )
+
+    def _write(self, sql: str, params: tuple) -> int | None:
+        try:
+            with self._lock, self._db:
+                return self._db.execute(sql, params).lastrowid
+        except sqlite3.Error as exc:
+            log.warning("feedback not saved to %s: %s", self.path, exc)
+            return None
+
+    def close(self) -> None:
+        """Commit and close; later writes are dropped with a warning."""
+        with self._lock:
+            try:
+                self._db.commit()
+                self._db.close()
+            except sqlite3.Error:
+                pass
+
+
+def summarize(path: str | Path, *, limit: int = 10) -> Summary:
+    """Read a feedback file (without creating it) into a Summary."""
+    path = Path(path)
+    if not path.is_file():
+        return Summary(path, 0, 0, 0, 0, 0, [], [])
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise ChatbotError(f"cannot read the feedback file {path} ({exc})") from None
+    try:
+        db.row_factory = sqlite3.Row
+        placeholders = ", ".join("?" for _ in NOT_DECLINED)
+        totals = db.execute(
+            f"SELECT COUNT(*) AS questions, COALESCE(SUM(in_scope), 0) AS answered,"
+            f" COALESCE(SUM(in_scope = 0 AND reason NOT IN ({placeholders})), 0) AS declined FROM questions",
+            NOT_DECLINED,
+        ).fetchone()
+        votes = db.execute("SELECT COALESCE(SUM(liked), 0) AS likes, COALESCE(SUM(1 - liked), 0) AS dislikes FROM votes").fetchone()
+        top = db.execute(
+            f"SELECT LOWER(TRIM(question)) AS question, reason, COUNT(*) AS count, MAX(asked_at) AS last_asked"
+            f" FROM questions WHERE in_scope = 0 AND reason NOT IN ({placeholders})"
+            f" GROUP BY LOWER(TRIM(question)), reason ORDER BY count DESC, last_asked DESC LIMIT ?",
+            (*NOT_DECLINED, limit),
+        ).fetchall()
+        disliked = db.execute(
+            "SELECT q.question, q.interpreted_as, q.reason, q.answer, q.sections, v.voted_at"
+            " FROM votes v JOIN questions q ON q.id = v.question_id WHERE v.liked = 0"
+            " ORDER BY v.voted_at DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise ChatbotError(f"cannot read the feedback file {path} ({exc})") from None
+    finally:
+        db.close()
+    return Summary(
+        path=path,
+        questions=totals["questions"],
+        answered=totals["answered"],
+        declined=totals["declined"],
+        likes=votes["likes"],
+        dislikes=votes["dislikes"],
+        top_declined=[dict(row) for row in top],
+        disliked=[{**dict(row), "sections": json.loads(row["sections"])} for row in disliked],
+    )
+
+
+def format_summary(summary: Summary) -> str:
+    """The summary as a maintainer reads it in a terminal."""
+    if not summary.questions:
+        return f"No questions recorded yet in {summary.path}."
+    lines = [
+        f"{summary.path}: {summary.questions} questions ({summary.answered} answered, {summary.declined} declined); "
+        f"{summary.likes} thumbs up, {summary.dislikes} thumbs down",
+        "",
+        "Most-asked declined questions:",
+    ]
+    lines += [f"  {row['count']:>4}  {row['reason']:<14}  {_short(row['question'])}" for row in summary.top_declined] or ["  (none)"]
+    lines += ["", "Disliked answers (latest first):"]
+    for row in summary.disliked:
+        lines.append(f"  {row['voted_at']}  {_short(row['question'])}")
+        lines.append(f"      answer: {_short(row['answer'], 100)}")
+        if row["sections"]:
+            lines.append(f"      cited:  {'; '.join(row['sections'])}")
+    if not summary.disliked:
+        lines.append("  (none)")
+    return "\n".join(lines)
+
+
+def register(commands, common: argparse.ArgumentParser) -> None:
+    """Add the `feedback` subcommand to the CLI."""
+    parser = commands.add_parser("feedback", parents=[common], help="summarise questions asked and answers rated in the chat window")
+    parser.add_argument("--feedback-db", metavar="PATH", help="feedback file (env CHATBOT_FEEDBACK_DB; default ./feedback.sqlite3)")
+    parser.add_argument("--limit", type=int, default=10, metavar="N", help="rows per list (default 10)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(handler=_feedback)
+
+
+def _feedback(args: argparse.Namespace, settings) -> int:
+    settings = settings.with_overrides(feedback_db=args.feedback_db)
+    summary = summarize(settings.feedback_db, limit=args.limit)
+    print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) if args.json else format_summary(summary))
+    return 0
+
+
+def _short(text: str, width: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")

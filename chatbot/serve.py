@@ -1,0 +1,82 @@
+"""`python -m chatbot serve`: load (or build) the index, start the chat window, stop cleanly.
+
+SIGTERM and Ctrl-C both stop the server within a few seconds: the port is released and the
+feedback file is committed and closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import threading
+
+from .errors import ChatbotError
+from .settings import Settings
+
+
+def add_parser(commands, common: argparse.ArgumentParser) -> None:
+    from .app import CONCURRENCY, QUEUE_SIZE
+
+    parser = commands.add_parser("serve", parents=[common], help="start the chat window (a local web app)")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (env GRADIO_SERVER_PORT; default 7860, or the next free one)")
+    parser.add_argument("--corpus", metavar="DIR", help="corpus folder (env CHATBOT_CORPUS_DIR; default ./corpus)")
+    parser.add_argument("--feedback-db", metavar="PATH", help="where questions and votes are kept (env CHATBOT_FEEDBACK_DB)")
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, metavar="N", help=f"questions answered at once (default {CONCURRENCY})")
+    parser.add_argument("--queue-size", type=int, default=QUEUE_SIZE, metavar="N", help=f"questions waiting at most (default {QUEUE_SIZE})")
+    parser.set_defaults(handler=serve)
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the chat window until SIGTERM or Ctrl-C."""
+    from .app import ChatApp, build_app, launch
+    from .assistant import Assistant
+    from .feedback import FeedbackStore
+
+    settings = settings.with_overrides(feedback_db=args.feedback_db)
+    if args.port is not None:
+        _check_port(args.host, args.port)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # even when started in the background with SIGINT ignored
+    store = demo = None
+    try:
+        print(f"Loading the guide index from {settings.index_dir} (building it first if needed)…", flush=True)
+        assistant = Assistant.load(settings, build=True, progress=True)
+        assistant.warm_up()
+        store = FeedbackStore(settings.feedback_db)
+        demo = build_app(ChatApp(assistant, store), concurrency=args.concurrency)
+        url = launch(demo, host=args.host, port=args.port, queue_size=args.queue_size, concurrency=args.concurrency)
+        print(f"Chat window running at {url}  (feedback: {settings.feedback_db}; Ctrl-C to stop)", flush=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("Stopping…", flush=True)
+    finally:
+        signal.signal(signal.SIGTERM, _exit_now)  # a second signal while stopping ends at once
+        signal.signal(signal.SIGINT, _exit_now)
+        if demo is not None:
+            demo.close(verbose=False)
+        if store is not None:
+            store.close()
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    return 0
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail at once, before loading anything, when the port is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise ChatbotError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); pass another --port") from None
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _exit_now(signum, frame) -> None:
+    os._exit(128 + signum)

@@ -1,0 +1,125 @@
+"""The feedback file: questions and votes logged safely from many threads, summarised for maintainers."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+
+import pytest
+
+from chatbot.answer import ANSWERED, GREETING, MEDICAL_ADVICE, NOT_IN_GUIDE, Answer, Citation
+from chatbot.chunking import Passage
+from chatbot.cli import main
+from chatbot.errors import ChatbotError
+from chatbot.feedback import FeedbackStore, format_summary, summarize
+
+SALARY = Passage(7, "Guide", "guide.md", ("Career Outlook", "Salary Range"), "MAs earn $38,270.", 0, ("MAs earn $38,270.",))
+
+
+def answered(question: str) -> Answer:
+    return Answer(question=question, answer="MAs earn $38,270. [1]", in_scope=True, reason=ANSWERED, citations=(Citation(1, SALARY),))
+
+
+def declined(question: str, reason: str = NOT_IN_GUIDE) -> Answer:
+    return Answer(question=question, answer="The guide doesn't cover this.", in_scope=False, reason=reason)
+
+
+@pytest.fixture()
+def store(tmp_path):
+    store = FeedbackStore(tmp_path / "sub" / "feedback.sqlite3")
+    yield store
+    store.close()
+
+
+def test_questions_and_votes_are_stored_with_answer_and_cited_sections(store):
+    qid = store.log_question(answered("How much do MAs earn?"), channel="chat")
+    store.vote(qid, False)
+    row = sqlite3.connect(store.path).execute(
+        "SELECT q.channel, q.question, q.in_scope, q.reason, q.answer, q.sections, v.liked FROM questions q JOIN votes v ON v.question_id = q.id"
+    ).fetchone()
+    assert row == ("chat", "How much do MAs earn?", 1, ANSWERED, "MAs earn $38,270. [1]", '["Career Outlook › Salary Range"]', 0)
+
+
+def test_summary_ranks_declined_questions_and_lists_disliked_answers(store):
+    for question in ("What is the capital of France?", "what is the capital of france? ", "What is the capital of France?"):
+        store.log_question(declined(question), channel="chat")
+    store.log_question(declined("Should I take my pills?", MEDICAL_ADVICE), channel="api")
+    store.log_question(declined("hi", GREETING), channel="chat")
+    liked = store.log_question(answered("How much do MAs earn?"), channel="chat")
+    disliked = store.log_question(answered("pay in Texas?"), channel="chat")
+    store.vote(liked, True)
+    store.vote(disliked, True)
+    store.vote(disliked, False)  # changed their mind: one vote per answer, the latest counts
+
+    summary = summarize(store.path)
+    assert (summary.questions, summary.answered, summary.declined) == (7, 2, 4)
+    assert (summary.likes, summary.dislikes) == (1, 1)
+    assert [(r["question"], r["reason"], r["count"]) for r in summary.top_declined] == [
+        ("what is the capital of france?", NOT_IN_GUIDE, 3),
+        ("should i take my pills?", MEDICAL_ADVICE, 1),
+    ]
+    assert [(r["question"], r["sections"]) for r in summary.disliked] == [("pay in Texas?", ["Career Outlook › Salary Range"])]
+    text = format_summary(summary)
+    assert "7 questions (2 answered, 4 declined)" in text
+    assert "   3  not_in_guide    what is the capital of france?" in text
+    assert "pay in Texas?" in text and "cited:  Career Outlook › Salary Range" in text
+
+
+def test_writes_from_many_threads_are_all_kept(store):
+    def ask(n: int) -> None:
+        for i in range(40):
+            qid = store.log_question(answered(f"question {n}-{i}"), channel="api")
+            store.vote(qid, i % 2 == 0)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    summary = summarize(store.path)
+    assert (summary.questions, summary.likes, summary.dislikes) == (320, 160, 160)
+
+
+def test_odd_text_is_stored_without_failing(store):
+    question = "what\x00 is\ud800 a CMA? " + "x" * 50_000
+    qid = store.log_question(declined(question), channel="api")
+    assert qid is not None
+    stored = sqlite3.connect(store.path).execute("SELECT question FROM questions").fetchone()[0]
+    assert stored.startswith("what is\ufffd a CMA?") and len(stored) == 2000
+
+
+def test_writes_after_close_are_dropped_with_a_warning(store, caplog):
+    store.close()
+    assert store.log_question(answered("late"), channel="chat") is None
+    assert "feedback not saved" in caplog.text
+
+
+def test_an_unusable_path_is_one_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ChatbotError, match="cannot open the feedback file .*--feedback-db"):
+        FeedbackStore(blocker / "feedback.sqlite3")
+
+
+def test_cli_prints_the_summary_as_text_and_json(store, capsys):
+    store.log_question(declined("What is the capital of France?"), channel="chat")
+    store.vote(store.log_question(answered("pay?"), channel="chat"), False)
+
+    assert main(["feedback", "--feedback-db", str(store.path)]) == 0
+    text = capsys.readouterr().out
+    assert "Most-asked declined questions:" in text and "what is the capital of france?" in text
+
+    assert main(["feedback", "--feedback-db", str(store.path), "--json", "--limit", "1"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["questions"] == 2 and data["dislikes"] == 1
+    assert data["top_declined"][0]["question"] == "what is the capital of france?"
+    assert data["disliked"][0]["question"] == "pay?"
+
+
+def test_cli_on_a_missing_file_says_so_and_creates_nothing(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "none.sqlite3"
+    monkeypatch.setenv("CHATBOT_FEEDBACK_DB", str(path))
+    assert main(["feedback"]) == 0
+    assert f"No questions recorded yet in {path}" in capsys.readouterr().out
+    assert not path.exists()

@@ -1,0 +1,129 @@
+"""`python -m chatbot serve` as a real process: starts, answers many users, stops cleanly on signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from chatbot.feedback import summarize
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1")
+STOP_WITHIN = 10  # seconds; the server normally stops in 1-3 s
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def start(settings, feedback_db: Path, *args: str, env: dict | None = None) -> tuple[subprocess.Popen, str, list[str]]:
+    command = [sys.executable, "-m", "chatbot", "serve", "--index", str(settings.index_dir), "--corpus", str(settings.corpus_dir),
+               "--feedback-db", str(feedback_db), *args]
+    process = subprocess.Popen(command, cwd=ROOT, env=env or ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    timer = threading.Timer(180, process.kill)
+    timer.start()
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            if "running at " in line:
+                return process, line.split("running at ", 1)[1].split()[0], lines
+    finally:
+        timer.cancel()
+    process.kill()
+    pytest.fail("serve did not start:\n" + "".join(lines))
+
+
+def ask(url: str, *questions: str) -> list[dict]:
+    from gradio_client import Client
+
+    client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
+    try:
+        history: list[str] = []
+        answers = []
+        for question in questions:
+            answers.append(client.predict(question, history, api_name="/ask"))
+            history.append(question)
+        return answers
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_serve_stops_on_a_signal_releasing_the_port_with_feedback_saved(real_settings, tmp_path, signum):
+    port = free_port()
+    feedback_db = tmp_path / "feedback.sqlite3"
+    if signum == signal.SIGTERM:
+        process, url, _ = start(real_settings, feedback_db, "--port", str(port))
+    else:  # also: GRADIO_SERVER_PORT is honoured when --port is not given
+        process, url, _ = start(real_settings, feedback_db, env=dict(ENV, GRADIO_SERVER_PORT=str(port)))
+    assert url == f"http://127.0.0.1:{port}/"
+    answers = ask(url, "What certifications can a medical assistant get?", "and how long does it take?", "What is the capital of France?")
+    assert [a["reason"] for a in answers] == ["answered", "answered", "not_in_guide"]
+    assert not port_is_free(port)
+
+    process.send_signal(signum)
+    try:
+        code = process.wait(timeout=STOP_WITHIN)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"serve still running {STOP_WITHIN}s after {signum.name}")
+    output = process.stdout.read()
+    assert code == 0, output
+    assert "Stopping" in output and "Traceback" not in output
+    assert port_is_free(port)
+    summary = summarize(feedback_db)
+    assert (summary.questions, summary.answered) == (3, 2)
+    assert summary.top_declined[0]["question"] == "what is the capital of france?"
+
+
+def test_a_taken_port_is_one_clear_error_before_anything_loads(real_settings, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "chatbot", "serve", "--index", str(real_settings.index_dir), "--port", str(port),
+             "--feedback-db", str(tmp_path / "feedback.sqlite3")],
+            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line, no traceback
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
+    assert not (tmp_path / "feedback.sqlite3").exists()
+
+
+def test_load_test_many_sessions_get_correct_answers(real_settings):
+    """A small run of scripts/load_test.py: 10 concurrent gradio_client sessions x 5 questions."""
+    result = subprocess.run(
+        [sys.executable, "scripts/load_test.py", "--sessions", "10", "--questions", "5", "--json",
+         "--index", str(real_settings.index_dir), "--corpus", str(real_settings.corpus_dir)],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300,
+    )
+    data = json.loads(result.stdout)
+    print({k: data[k] for k in ("throughput_per_second", "latency_ms", "shutdown_seconds")})  # figures, not assertions
+    assert data["requests"] == 50
+    assert data["errors"] == 0, data["error_samples"]
+    assert data["wrong"] == 0, data["wrong_samples"]
+    assert data["inconsistent"] == 0
+    assert result.returncode == 0
