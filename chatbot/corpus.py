@@ -78,7 +78,7 @@ def read_text(path: Path) -> str:
             f"corpus file {path} is not UTF-8 text (byte {exc.start}); re-save it as UTF-8"
         ) from None
     except OSError as exc:
-        raise CorpusError(f"corpus file {path} cannot be read: {exc.strerror}") from None
+        raise CorpusError(f"corpus file {path} cannot be read: {exc.strerror}; fix or remove it") from None
 
 
 def parse_document(text: str, *, source: str) -> Document:
