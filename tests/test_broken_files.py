@@ -254,7 +254,7 @@ def test_forced_build_killed_at_each_step_leaves_a_loadable_index(tiny_index, st
     assert_same(snapshot(tiny_index), before)
 
 
-@pytest.mark.parametrize("step", ["embed", "export"])
+@pytest.mark.parametrize("step", ["export"])  # vectors of the edited corpus written, not yet published
 def test_build_of_an_edited_corpus_killed_mid_way_leaves_the_old_index(tiny_index, step):
     before = snapshot(tiny_index)
     append(tiny_index.corpus_dir / "beta.md", "Tyres are patched in minutes.\n")

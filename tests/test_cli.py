@@ -136,7 +136,7 @@ def test_question_and_batch_together_or_neither_is_one_clear_error(real_settings
 
 def test_batch_output_closed_early_is_not_a_traceback(real_settings, tmp_path):
     """`ask --batch FILE | head -1`: the reader goes away; no traceback, no noise."""
-    batch = write_batch(tmp_path / "many.jsonl", [{"question": f"What do medical assistants do? ({n})"} for n in range(40)])
+    batch = write_batch(tmp_path / "many.jsonl", [{"question": f"What do medical assistants do? ({n})"} for n in range(200)])
     args = ["ask", "--corpus", real_settings.corpus_dir, "--index", real_settings.index_dir, "--batch", batch]
     child = subprocess.Popen([sys.executable, "-m", "chatbot", *map(str, args)], cwd=ROOT, env=cli_env(),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)

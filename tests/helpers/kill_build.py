@@ -52,8 +52,6 @@ def arm(step: str) -> None:
         index._remove_old_builds = die
     elif step == "cleanup-midway":  # old build half deleted
         os.unlink = on_call(3, os.unlink)
-    elif step == "embed":  # model loaded, new texts about to be embedded
-        embedding.SentenceTransformerEncoder.encode = die
     elif step == "export":  # vectors written, ONNX export starting
         embedding.SentenceTransformerEncoder._export = die
     else:
