@@ -5,11 +5,12 @@ Programs call the `/ask` endpoint (gradio_client): (question, earlier questions)
 JSON as `python -m chatbot ask --json` out.
 """
 
+# No `from __future__ import annotations` here: Gradio reads the event handlers' annotations
+# (`evt: gr.SelectData`) as objects, and `gr` is only imported inside build_app.
 import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from .answer import ANSWERED, NOT_IN_GUIDE, Answer
@@ -68,10 +69,11 @@ class ChatApp:
         """Answer a chat message; `history` is the chat so far in Gradio's messages format."""
         message = plain(message if isinstance(message, str) else "")
         answer, question_id = self.answer(message, earlier_questions(history), channel="chat")
-        options = [{"value": SEPARATOR.join(s), "label": f"Open: {s[-1]}"} for s in _sections_to_open(answer)]
+        sections = _sections_to_open(answer)
+        options = [{"value": SEPARATOR.join(s), "label": f"Open: {s[-1]}"} for s in sections]
+        user = {"role": "user", "content": user_html(message)}
         bot = {"role": "assistant", "content": answer_html(answer), "options": options}
-        opened = _sections_to_open(answer)[:1]
-        return Turn(answer, ({"role": "user", "content": user_html(message)}, bot), question_id, opened[0] if opened else ())
+        return Turn(answer, (user, bot), question_id, sections[0] if sections else ())
 
     def respond(self, message: str, history: Sequence[dict], votes: dict) -> tuple[list[dict], dict, str | None, str | None]:
         """The chat window's submit: (messages, votes, section to select, its HTML) after a message.
@@ -130,6 +132,7 @@ class ChatApp:
 
 
 def _sections_to_open(answer: Answer) -> list[tuple[str, ...]]:
+    """The cited sections of an answer, or the nearest ones when the guide does not cover it."""
     if answer.reason == ANSWERED:
         seen: list[tuple[str, ...]] = []
         for citation in answer.citations:

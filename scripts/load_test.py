@@ -277,6 +277,8 @@ def format_table(data: dict) -> str:
         ("wrong answers", str(data["wrong"])),
         ("inconsistent answers", str(data["inconsistent"])),
     ]
+    if data.get("server_cpu_ms_per_question") is not None:
+        rows.append(("server CPU per question", f"{data['server_cpu_ms_per_question']} ms"))
     if data.get("shutdown_seconds") is not None:
         rows.append(("shutdown after SIGTERM", f"{data['shutdown_seconds']:.2f} s"))
     width = max(len(name) for name, _ in rows)
@@ -312,10 +314,16 @@ def main(argv: list[str] | None = None) -> int:
         if url is None:
             process, url = start_server(args, Path(folder) / "feedback.sqlite3")
         try:
+            cpu_before = _cpu_seconds(process)
             results, wall = run_sessions(url, args.sessions, args.questions, driver=args.driver)
+            cpu = _cpu_seconds(process) - cpu_before if cpu_before is not None else None
         finally:
             shutdown = stop_server(process) if process is not None else None
-    data = report(results, wall, settings) | {"url": url, "shutdown_seconds": round(shutdown, 3) if shutdown is not None else None}
+    data = report(results, wall, settings) | {
+        "url": url,
+        "server_cpu_ms_per_question": round(cpu * 1000 / len(results), 1) if cpu is not None and results else None,
+        "shutdown_seconds": round(shutdown, 3) if shutdown is not None else None,
+    }
     print(json.dumps(data, indent=2) if args.json else format_table(data))
     return 0 if not (data["errors"] or data["wrong"] or data["inconsistent"]) else 1
 
@@ -327,6 +335,15 @@ def _percentile(values: list[float], percent: float) -> float | None:
     low = int(rank)
     high = min(low + 1, len(values) - 1)
     return round(values[low] + (values[high] - values[low]) * (rank - low), 1)
+
+
+def _cpu_seconds(process: subprocess.Popen | None) -> float | None:
+    """CPU time (user + system, all threads) the server process has used so far (Linux)."""
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (AttributeError, OSError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _drain(stream) -> None:
