@@ -68,8 +68,8 @@ class Assistant:
     def _hit(self, pid: int, score: float, ranking) -> Hit:
         passage = self.index.passages[pid]
         first = int(self.index.sentence_offsets[pid])
-        sims = ranking.sentence_scores[first : first + len(passage.sentences)]
-        best = float(sims.max()) if len(sims) else 0.0
+        sims = [ranking.sentence_scores.get(first + j, -1.0) for j in range(len(passage.sentences))]
+        best = max(sims, default=0.0)
         highlights = tuple(s for s, sim in zip(passage.sentences, sims) if sim >= best - 0.05 and sim >= 0.3)
         return Hit(passage=passage, score=score, highlights=highlights)
 

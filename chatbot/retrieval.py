@@ -1,4 +1,8 @@
-"""Hybrid retrieval: dense passage and sentence similarity fused with BM25 over headings and text."""
+"""Hybrid retrieval: dense passage and sentence similarity fused with BM25 over headings and text.
+
+Candidates come from the top of each signal (FAISS for the two dense ones, BM25 for the lexical
+one); each candidate is then scored exactly on all three and ranked by a weighted sum.
+"""
 
 from __future__ import annotations
 
@@ -15,18 +19,19 @@ from .query import Query
 PASSAGE_WEIGHT = 0.35
 SENTENCE_WEIGHT = 0.45
 LEXICAL_WEIGHT = 0.20
-CANDIDATES = 64
+CANDIDATES = 50  # per signal
 
 
 @dataclass(frozen=True)
 class Ranking:
-    """Passage ids best first with their fused scores, plus the evidence behind them."""
+    """Candidate passage ids best first with their fused scores, plus the evidence behind them."""
 
     ids: np.ndarray
     scores: np.ndarray
-    query_vector: np.ndarray
-    sentence_scores: np.ndarray  # cosine of every sentence row with the query
-    dense_best: float  # highest passage-or-sentence cosine
+    dense: np.ndarray  # passage cosine, aligned with ids
+    sentence: np.ndarray  # best sentence cosine, aligned with ids
+    lexical: np.ndarray  # BM25 / max BM25, aligned with ids
+    sentence_scores: dict[int, float]  # sentence row -> cosine, for every candidate's sentences
     lexical_best: float  # highest raw BM25 score
     timings_ms: dict[str, float]
 
@@ -37,6 +42,7 @@ class Retriever:
     def __init__(self, index: LoadedIndex) -> None:
         self.index = index
         self.lexical = LexicalIndex(index.passages)
+        self.counts = np.array([len(p.sentences) for p in index.passages], dtype=np.int64)
 
     def rank(self, query: Query) -> Ranking:
         timings: dict[str, float] = {}
@@ -45,43 +51,39 @@ class Retriever:
         timings["encode"] = _since(start)
 
         start = time.perf_counter()
-        n = len(self.index.passages)
-        dense = _search_all(self.index.passage_vectors, vector, n)
-        sentences = _search_all(self.index.sentence_vectors, vector, self.index.sentence_vectors.ntotal)
-        best_sentence = np.maximum.reduceat(sentences, self.index.sentence_offsets) if n else sentences
-        timings["dense"] = _since(start)
+        index = self.index
+        _, passage_ids = index.passage_vectors.search(vector, min(CANDIDATES, index.passage_vectors.ntotal))
+        _, sentence_rows = index.sentence_vectors.search(vector, min(CANDIDATES, index.sentence_vectors.ntotal))
+        timings["dense_search"] = _since(start)
 
         start = time.perf_counter()
         bm25 = self.lexical.scores(query.lexical)
+        lexical_top = np.argpartition(-bm25, min(CANDIDATES, len(bm25)) - 1)[:CANDIDATES] if len(bm25) else bm25
         timings["lexical"] = _since(start)
 
         start = time.perf_counter()
-        top = float(bm25.max()) if bm25.size else 0.0
-        lexical = bm25 / top if top > 0 else bm25
-        fused = PASSAGE_WEIGHT * dense + SENTENCE_WEIGHT * best_sentence + LEXICAL_WEIGHT * lexical
+        owners = index.sentence_owner[sentence_rows[0][sentence_rows[0] >= 0]]
+        ids = np.unique(np.concatenate([passage_ids[0][passage_ids[0] >= 0], owners, lexical_top[bm25[lexical_top] > 0]]))
+        dense = index.passage_vectors.reconstruct_batch(ids) @ vector[0]
+        rows = np.concatenate([np.arange(index.sentence_offsets[i], index.sentence_offsets[i] + self.counts[i]) for i in ids])
+        sims = index.sentence_vectors.reconstruct_batch(rows) @ vector[0]
+        starts = np.concatenate([[0], np.cumsum(self.counts[ids])[:-1]])
+        sentence = np.maximum.reduceat(sims, starts)
+        top = float(bm25.max()) if len(bm25) else 0.0
+        lexical = bm25[ids] / top if top > 0 else np.zeros(len(ids), dtype=np.float32)
+        fused = PASSAGE_WEIGHT * dense + SENTENCE_WEIGHT * sentence + LEXICAL_WEIGHT * lexical
         order = np.argsort(-fused, kind="stable")
         timings["fusion"] = _since(start)
         return Ranking(
-            ids=order,
+            ids=ids[order],
             scores=fused[order],
-            query_vector=vector[0],
-            sentence_scores=sentences,
-            dense_best=float(max(dense.max(initial=0), best_sentence.max(initial=0))),
+            dense=dense[order],
+            sentence=sentence[order],
+            lexical=lexical[order],
+            sentence_scores=dict(zip(rows.tolist(), sims.tolist())),
             lexical_best=top,
             timings_ms=timings,
         )
-
-
-def _search_all(index, vector: np.ndarray, count: int) -> np.ndarray:
-    """Similarity of the query with every row (exact), in row order."""
-    if count == 0:
-        return np.zeros(0, dtype=np.float32)
-    k = min(count, max(CANDIDATES, count))
-    scores, rows = index.search(vector, k)
-    out = np.full(count, float(scores[0][-1]) if k < count else -1.0, dtype=np.float32)
-    keep = rows[0] >= 0
-    out[rows[0][keep]] = scores[0][keep]
-    return out
 
 
 def _since(start: float) -> float:

@@ -40,7 +40,7 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
         for j, sentence in enumerate(passage.sentences):
             words = set(content_words(sentence))
             overlap = len(words & wanted) / (len(words) ** 0.5 + 1)
-            score = float(ranking.sentence_scores[first + j]) + 0.5 * float(fused) + 0.15 * overlap
+            score = ranking.sentence_scores[first + j] + 0.5 * float(fused) + 0.15 * overlap
             if numeric and _NUMBER.search(sentence):
                 score += 0.08
             candidates.append((score, sentence, passage))

@@ -1,0 +1,170 @@
+"""Measure answers against labeled questions (the `../shared/eval/` JSONL format).
+
+Every question goes through `Assistant.ask`, the same path as the chat and the CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .answer import Answer
+from .errors import ChatbotError
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one labeled question fared."""
+
+    id: str
+    kind: str
+    question: str
+    answerable: bool
+    answered: bool
+    answer_hit: bool  # the direct answer contains a gold string
+    passage_rank: int  # 1-based rank of the first shown passage containing a gold string; 0 if none
+    section_hit: bool  # the first citation is a gold section
+    latency_ms: float
+    answer: str
+    cited: str
+    passages: tuple[str, ...]
+
+
+def normalize(text: str) -> str:
+    """Case-folded, white space folded, typographic apostrophes read as plain ones."""
+    return " ".join(text.replace("’", "'").replace("‘", "'").lower().split())
+
+
+def gold_sections(item: dict) -> set[tuple[str, ...]]:
+    pairs = [(item.get("section"), item.get("subsection"))] + [tuple(p) for p in item.get("also_sections") or []]
+    return {(s,) if sub is None else (s, sub) for s, sub in pairs if s}
+
+
+def judge(item: dict, answer: Answer, latency_ms: float) -> Outcome:
+    gold = [normalize(g) for g in item.get("answer_contains") or []]
+    contains = lambda text: any(g in normalize(text) for g in gold)  # noqa: E731
+    rank = next((i for i, hit in enumerate(answer.passages, 1) if contains(hit.passage.text)), 0) if answer.in_scope else 0
+    cited = answer.citations[0].passage.section if answer.citations else ()
+    return Outcome(
+        id=str(item.get("id", "")),
+        kind=str(item.get("kind", "unknown")),
+        question=item["question"],
+        answerable=bool(gold),
+        answered=answer.in_scope,
+        answer_hit=bool(gold) and answer.in_scope and contains(answer.answer),
+        passage_rank=rank if gold else 0,
+        section_hit=bool(cited) and tuple(cited) in gold_sections(item),
+        latency_ms=latency_ms,
+        answer=answer.answer,
+        cited=" › ".join(cited),
+        passages=tuple(h.passage.heading for h in answer.passages),
+    )
+
+
+def summarize(outcomes: list[Outcome]) -> dict:
+    """The metrics of a group of outcomes (see README, "Evaluation")."""
+    answerable = [o for o in outcomes if o.answerable]
+    unanswerable = [o for o in outcomes if not o.answerable]
+    latencies = sorted(o.latency_ms for o in outcomes)
+    rate = lambda hits, group: round(sum(hits) / len(group), 3) if group else None  # noqa: E731
+    return {
+        "questions": len(outcomes),
+        "answer@1": rate([o.answer_hit for o in answerable], answerable),
+        "hit@1": rate([o.passage_rank == 1 for o in answerable], answerable),
+        "hit@3": rate([1 <= o.passage_rank <= 3 for o in answerable], answerable),
+        "section@1": rate([o.section_hit for o in answerable], answerable),
+        "mrr": rate([1 / o.passage_rank if o.passage_rank else 0 for o in answerable], answerable),
+        "scope_accuracy": rate([o.answered == o.answerable for o in outcomes], outcomes),
+        "false_decline": rate([not o.answered for o in answerable], answerable),
+        "declined_unanswerable": rate([not o.answered for o in unanswerable], unanswerable),
+        "p50_ms": round(statistics.median(latencies), 2) if latencies else None,
+        "p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2) if latencies else None,
+    }
+
+
+def evaluate(path: str | Path, settings: Settings | None = None, *, assistant=None) -> tuple[dict, list[Outcome]]:
+    """Run every question of `path`; return metrics overall and per kind, and the outcomes."""
+    from .assistant import Assistant
+
+    items = read_labeled(Path(path))
+    assistant = assistant or Assistant.load(settings)
+    assistant.warm_up()
+    outcomes = []
+    for item in items:
+        started = time.perf_counter()
+        answer = assistant.ask(item["question"], item.get("history") or [])
+        outcomes.append(judge(item, answer, (time.perf_counter() - started) * 1000))
+    kinds: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        kinds[outcome.kind].append(outcome)
+    report = {"overall": summarize(outcomes), "by_kind": {k: summarize(v) for k, v in sorted(kinds.items())}}
+    return report, outcomes
+
+
+def read_labeled(path: Path) -> list[dict]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChatbotError(f"cannot read {path}: {exc}") from None
+    items = []
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                raise ChatbotError(f"{path}:{number} is not JSON") from None
+            if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+                raise ChatbotError(f"{path}:{number} has no \"question\" string")
+            items.append(item)
+    return items
+
+
+COLUMNS = ("questions", "answer@1", "hit@1", "hit@3", "section@1", "mrr", "scope_accuracy", "false_decline",
+           "declined_unanswerable", "p50_ms", "p95_ms")
+
+
+def format_report(report: dict) -> str:
+    header = f"{'kind':<14}" + "".join(f"{c.replace('declined_unanswerable', 'declined_oos'):>15}" for c in COLUMNS)
+    rows = [("overall", report["overall"])] + list(report["by_kind"].items())
+    cell = lambda v: "-" if v is None else (f"{v}" if isinstance(v, int) else f"{v:.3f}" if v <= 1 else f"{v:.1f}")  # noqa: E731
+    return "\n".join([header] + [f"{name:<14}" + "".join(f"{cell(m[c]):>15}" for c in COLUMNS) for name, m in rows])
+
+
+def format_failures(outcomes: list[Outcome]) -> str:
+    lines = []
+    for o in outcomes:
+        wrong = (o.answered != o.answerable) or (o.answerable and not (o.answer_hit and o.passage_rank == 1 and o.section_hit))
+        if wrong:
+            lines.append(
+                f"{o.id} [{o.kind}] {o.question}\n    answered={o.answered} expected={o.answerable} answer_hit={o.answer_hit} "
+                f"rank={o.passage_rank} section_hit={o.section_hit}\n    cited: {o.cited}\n    answer: {o.answer[:240]}"
+            )
+    return "\n".join(lines) or "no failures"
+
+
+def register(commands, common: argparse.ArgumentParser) -> None:
+    parser = commands.add_parser("eval", parents=[common], help="measure answers on a labeled JSONL file")
+    parser.add_argument("file", type=Path, help="labeled questions (the ../shared/eval/ format)")
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    parser.add_argument("--show-failures", action="store_true", help="list misses with what was returned")
+    parser.set_defaults(handler=_run)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    report, outcomes = evaluate(args.file, settings)
+    if args.json:
+        if args.show_failures:
+            report["failures"] = [asdict(o) for o in outcomes if o.answered != o.answerable or (o.answerable and not o.answer_hit)]
+        print(json.dumps(report, indent=2))
+    else:
+        if args.show_failures:
+            print(format_failures(outcomes), end="\n\n")
+        print(format_report(report))
+    return 0
