@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from . import intent
 from .answer import ANSWERED, EMPTY, NOT_IN_GUIDE, Answer, Hit, compose
 from .index import LoadedIndex, ensure_index, load_index
+from .corpus import topic_phrase
 from .query import clean, read_query, tokens
 from .retrieval import Retriever
 from .selection import select
@@ -26,6 +27,8 @@ class Assistant:
         self.index = index
         self.retriever = Retriever(index)
         self.vocabulary = frozenset(w for p in index.passages for w in tokens(" ".join(p.section) + " " + p.text))
+        self.known_words = index.encoder.known_words()
+        self.topic = topic_phrase([p.text for p in index.passages])
 
     @classmethod
     def load(cls, settings: Settings | None = None, *, build: bool = False, progress: bool = False) -> "Assistant":
@@ -44,7 +47,7 @@ class Assistant:
         text = clean(question)
         if not text or not any(ch.isalnum() for ch in text):
             return Answer(question=question, answer=EMPTY_REPLY, in_scope=False, reason=EMPTY)
-        query = read_query(question, history, vocabulary=self.vocabulary)
+        query = read_query(question, history, vocabulary=self.vocabulary, known=self.known_words, topic=self.topic)
         notice = "Your message was long, so only its first 1,000 characters were read." if query.trimmed else ""
         kind = intent.classify(query.focus)
         if kind is not None:

@@ -125,7 +125,7 @@ def detect_headings(lines: list[str]) -> dict[int, tuple[int, str]]:
     When no heading names the topic, all headings are sections.
     """
     candidates = [i for i, line in enumerate(lines) if _looks_like_heading(lines, i)]
-    topic = _topic_phrase([l for i, l in enumerate(lines) if i not in candidates])
+    topic = topic_phrase([l for i, l in enumerate(lines) if i not in candidates])
     named = {i for i in candidates if topic and topic in " ".join(_words(lines[i], stem=True))}
     if not named:
         return {i: (1, lines[i]) for i in candidates}
@@ -162,7 +162,7 @@ def _words(text: str, *, stem: bool = False) -> list[str]:
     return [w.rstrip("s") if stem and len(w) > 3 else w for w in words]
 
 
-def _topic_phrase(lines: list[str]) -> str:
+def topic_phrase(lines: list[str]) -> str:
     """The most frequent two-word phrase of content words, e.g. 'medical assistant'."""
     counts: Counter[str] = Counter()
     for line in lines:

@@ -33,6 +33,10 @@ _PROBES = (
 class Encoder(Protocol):
     dimension: int
 
+    def known_words(self) -> frozenset[str]:
+        """Whole words of the model's tokenizer vocabulary (for telling typos from real words)."""
+        ...
+
     def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         ...
@@ -116,6 +120,9 @@ class SentenceTransformerEncoder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
 
+    def known_words(self) -> frozenset[str]:
+        return _whole_words(self.model.tokenizer.get_vocab())
+
     def export_onnx(self, folder: Path) -> bool:
         """Write model.onnx, tokenizer.json and encoder.json to `folder`; True if they match this model."""
         try:
@@ -195,6 +202,9 @@ class OnnxEncoder:
         rows = [self._encode_one(text) for text in texts]
         return np.vstack(rows) if rows else np.zeros((0, self.dimension), dtype=np.float32)
 
+    def known_words(self) -> frozenset[str]:
+        return _whole_words(self.tokenizer.get_vocab())
+
     def _encode_one(self, text: str) -> np.ndarray:
         encoding = self.tokenizer.encode(text)
         feeds = {
@@ -205,3 +215,7 @@ class OnnxEncoder:
         hidden = self.session.run(None, {name: feeds[name] for name in self.inputs})[0][0]
         vector = hidden[0] if self.pooling == "cls" else hidden.mean(axis=0)
         return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)[None, :]
+
+
+def _whole_words(vocabulary: dict[str, int]) -> frozenset[str]:
+    return frozenset(token for token in vocabulary if token.isalpha() and token.islower())

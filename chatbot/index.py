@@ -31,20 +31,20 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 PASSAGE_VECTORS = "passages.faiss"
 SENTENCE_VECTORS = "sentences.faiss"
+HEADING_VECTORS = "headings.npy"
 CACHE = "vectors.npz"
 ENCODER = "encoder"
-CHECKED_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, CACHE)
-# Above this many rows per FAISS index, search an HNSW graph instead of every row (scripts/bench.py).
+CHECKED_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, HEADING_VECTORS, CACHE)
+# Above this many rows a FAISS index is IVF (√rows lists, 1/IVF_PROBED_FRACTION of them searched)
+# instead of flat: at 100,000 passages it finds >= 0.99 of exact search's top 10 (scripts/bench.py).
 EXACT_SEARCH_MAX_ROWS = 30_000
-HNSW_NEIGHBORS = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+IVF_PROBED_FRACTION = 12
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,7 @@ class LoadedIndex:
     sentence_vectors: object  # faiss.Index
     sentence_owner: np.ndarray  # sentence row -> passage id
     sentence_offsets: np.ndarray  # passage id -> first sentence row
+    heading_vectors: np.ndarray  # passage id -> vector of its heading path
     _encoder: Encoder | None = field(default=None, repr=False)
 
     @property
@@ -122,13 +123,18 @@ def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
 
 
 def embed_text(passage: Passage) -> str:
-    """What the dense model sees for a passage: its heading path, then its text."""
-    return f"{' › '.join(passage.section)}\n{passage.text}"
+    """What the dense model sees for a passage: its text (headings are embedded on their own)."""
+    return passage.text
 
 
 def sentence_embed_texts(passage: Passage) -> list[str]:
-    """What the dense model sees for each sentence: the sub-section name, then the sentence."""
-    return [f"{passage.section[-1]}: {sentence}" for sentence in passage.sentences]
+    """What the dense model sees for each sentence: the sentence alone."""
+    return list(passage.sentences)
+
+
+def heading_embed_text(passage: Passage) -> str:
+    """What the dense model sees for a passage's heading: its section path."""
+    return " › ".join(passage.section)
 
 
 def live_folder(index_dir: Path, *, hint: str = REBUILD_HINT) -> Path:
@@ -190,6 +196,7 @@ def load_index(settings: Settings, *, check_fresh: bool = True) -> LoadedIndex:
         passages = [Passage.from_dict(json.loads(line)) for line in (folder / PASSAGES).read_text(encoding="utf-8").splitlines()]
         passage_vectors = faiss.read_index(str(folder / PASSAGE_VECTORS))
         sentence_vectors = faiss.read_index(str(folder / SENTENCE_VECTORS))
+        heading_vectors = np.load(folder / HEADING_VECTORS, allow_pickle=False)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorruptError(f"index in {folder} cannot be read ({type(exc).__name__}); {hint}") from None
     counts = [len(p.sentences) for p in passages]
@@ -197,12 +204,13 @@ def load_index(settings: Settings, *, check_fresh: bool = True) -> LoadedIndex:
         passage_vectors.ntotal != len(passages)
         or sentence_vectors.ntotal != sum(counts)
         or passage_vectors.d != manifest.dimension
+        or heading_vectors.shape != (len(passages), manifest.dimension)
         or [p.id for p in passages] != list(range(len(passages)))
     ):
         raise IndexCorruptError(f"index in {folder}: passages and vectors disagree; {hint}")
     owner = np.repeat(np.arange(len(passages)), counts)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    return LoadedIndex(folder, manifest, passages, passage_vectors, sentence_vectors, owner, offsets)
+    return LoadedIndex(folder, manifest, passages, passage_vectors, sentence_vectors, owner, offsets, heading_vectors)
 
 
 def load_query_encoder(folder: Path, manifest: Manifest) -> Encoder:
@@ -272,7 +280,8 @@ def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, prev
                    progress: bool):
     import faiss
 
-    texts = [embed_text(p) for p in passages] + [t for p in passages for t in sentence_embed_texts(p)]
+    sentences = [t for p in passages for t in sentence_embed_texts(p)]
+    texts = [embed_text(p) for p in passages] + sentences + [heading_embed_text(p) for p in passages]
     keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
     cache = _read_cache(previous[0] if previous else None, model.weights_sha256)
     missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
@@ -287,8 +296,10 @@ def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, prev
         cache.update(zip((k for k, _ in missing), vectors))
     matrix = np.vstack([cache[k] for k in keys]).astype(np.float32)
     dimension = matrix.shape[1]
-    for name, rows in ((PASSAGE_VECTORS, matrix[: len(passages)]), (SENTENCE_VECTORS, matrix[len(passages) :])):
+    n, m = len(passages), len(sentences)
+    for name, rows in ((PASSAGE_VECTORS, matrix[:n]), (SENTENCE_VECTORS, matrix[n : n + m])):
         faiss.write_index(vector_index(rows), str(folder / name))
+    np.save(folder / HEADING_VECTORS, matrix[n + m :])
     used = sorted(set(keys))
     np.savez(folder / CACHE, keys=np.array(used), vectors=np.vstack([cache[k] for k in used]), model=model.weights_sha256)
     query_encoder = _place_query_encoder(folder, previous, model, encoder)
@@ -297,22 +308,27 @@ def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, prev
 
 def vector_index(rows: np.ndarray, *, exact: bool | None = None):
     """A FAISS inner-product index over unit vectors: exact (flat) up to EXACT_SEARCH_MAX_ROWS rows,
-    an HNSW graph above, where a flat scan would cost more than the rest of a query."""
+    inverted lists above, where a flat scan would cost more than the rest of a question."""
     import faiss
 
     rows = np.ascontiguousarray(rows, dtype=np.float32)
-    if exact if exact is not None else searched_exactly(len(rows)):
+    if exact is None:
+        exact = searched_exactly(len(rows))
+    if exact:
         index = faiss.IndexFlatIP(rows.shape[1])
     else:
-        index = faiss.IndexHNSWFlat(rows.shape[1], HNSW_NEIGHBORS, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH  # saved with the index
+        lists = max(1, int(len(rows) ** 0.5))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(rows.shape[1]), rows.shape[1], lists, faiss.METRIC_INNER_PRODUCT)
+        index.cp.max_points_per_centroid = 64  # train on a sample: seconds, not minutes
+        index.train(rows)
+        index.nprobe = max(1, -(-lists // IVF_PROBED_FRACTION))  # saved with the index
+        index.make_direct_map()  # for reconstruct_batch
     index.add(rows)
     return index
 
 
 def searched_exactly(rows: int) -> bool:
-    """Whether an index of `rows` vectors is flat (exact) rather than an HNSW graph."""
+    """Whether an index of `rows` vectors is flat (exact) rather than inverted lists."""
     return rows <= EXACT_SEARCH_MAX_ROWS
 
 

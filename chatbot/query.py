@@ -58,7 +58,7 @@ SYNONYMS: dict[str, str] = {
 }
 
 _TAG = re.compile(r"<[^>]{0,200}>")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'&/.]*[A-Za-z&/.]|[A-Za-z&]|\$?\d[\d,.]*%?")
+_WORD = re.compile(r"[^\W\d_][\w'&/.-]*[^\W_]|[^\W\d_&]|&|\$?\d[\d,.]*%?")
 _FOLLOW_START = re.compile(r"^(and|also|but|so|then|what about|how about|and what about|what if|same for|plus)\b", re.I)
 _ANAPHORA = re.compile(r"\b(it|its|that|this|those|these|they|them|their|there|one|ones|he|she)\b", re.I)
 _STOPWORDS = frozenset(
@@ -77,7 +77,8 @@ class Query:
     original: str
     text: str  # cleaned, trimmed; what is shown back to the user
     focus: str  # the question proper within a long message
-    dense: str  # what the dense model embeds
+    dense: str  # what the dense model embeds to rank passages
+    own: str  # the message's own question, embedded to pick sentences (differs from `dense` for follow-ups)
     lexical: str  # what BM25 searches, with synonyms
     interpreted_as: str  # the question with follow-up context, as shown to the user
     is_followup: bool
@@ -92,8 +93,20 @@ def clean(message: str) -> str:
     return " ".join(text.split())
 
 
-def read_query(message: str, history: Sequence[str] = (), *, vocabulary: frozenset[str] = frozenset()) -> Query:
-    """Turn a message (and earlier user turns) into the texts retrieval searches for."""
+def read_query(
+    message: str,
+    history: Sequence[str] = (),
+    *,
+    vocabulary: frozenset[str] = frozenset(),
+    known: frozenset[str] = frozenset(),
+    topic: str = "",
+) -> Query:
+    """Turn a message (and earlier user turns) into the texts retrieval searches for.
+
+    `vocabulary` holds the guide's words (typos are corrected towards them), `known` the model's
+    whole words (never "corrected"), and `topic` the guide's main subject ("medical assistant"),
+    which every passage shares and so is left out of what the dense model compares.
+    """
     text = clean(message)
     trimmed = len(text) > MAX_QUESTION_CHARS
     if trimmed:
@@ -103,12 +116,13 @@ def read_query(message: str, history: Sequence[str] = (), *, vocabulary: frozens
     followup = bool(previous) and is_followup(focus, vocabulary)
     context = previous[-1][:MAX_QUESTION_CHARS] if followup else ""
     interpreted = f"{context} {focus}".strip() if followup else focus
-    expanded = expand(interpreted, vocabulary)
+    expanded = expand(interpreted, vocabulary, known)
     return Query(
         original=message,
         text=text,
         focus=focus,
-        dense=expanded,
+        dense=without_topic(expanded, topic),
+        own=without_topic(expand(focus, vocabulary, known), topic) if followup else without_topic(expanded, topic),
         lexical=expanded + " " + " ".join(_synonyms(expanded)),
         interpreted_as=interpreted,
         is_followup=followup,
@@ -142,7 +156,7 @@ def tokens(text: str) -> list[str]:
     return [w.lower().strip(".'") for w in _WORD.findall(text) if w.strip(".'")]
 
 
-def expand(text: str, vocabulary: frozenset[str]) -> str:
+def expand(text: str, vocabulary: frozenset[str], known: frozenset[str] = frozenset()) -> str:
     """Spell out abbreviations and shorthand, and correct misspelled words to guide words."""
     out: list[str] = []
     for raw in _WORD.findall(text):
@@ -152,8 +166,21 @@ def expand(text: str, vocabulary: frozenset[str]) -> str:
         elif raw[0] == "$" or raw[0].isdigit():
             out.append(raw)
         else:
-            out.append(correct(word, vocabulary) if vocabulary else word)
+            out.append(word if _is_known(word, known) or not vocabulary else correct(word, vocabulary))
     return " ".join(out)
+
+
+def _is_known(word: str, known: frozenset[str]) -> bool:
+    return word in known or (word.endswith("s") and word[:-1] in known) or (word.endswith("es") and word[:-2] in known)
+
+
+def without_topic(text: str, topic: str) -> str:
+    """`text` without the guide's topic phrase (singular or plural), unless little else is left."""
+    if not topic:
+        return text
+    pattern = r"\b" + r"\s+".join(re.escape(w) for w in topic.split()) + r"s?\b"
+    rest = " ".join(re.sub(pattern, " ", text, flags=re.I).split())
+    return rest if len(content_words(rest)) >= 2 else text
 
 
 def correct(word: str, vocabulary: frozenset[str]) -> str:

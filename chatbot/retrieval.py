@@ -15,9 +15,11 @@ from .index import LoadedIndex
 from .lexical import LexicalIndex
 from .query import Query
 
-# Fusion weights, each score on a 0..1 scale (cosine for dense, BM25 divided by its maximum).
+# Fusion weights: cosine of the question with the passage, with its best sentence and with its
+# heading path, and BM25 divided by the best BM25 score of the question.
 PASSAGE_WEIGHT = 0.35
 SENTENCE_WEIGHT = 0.45
+HEADING_WEIGHT = 0.20
 LEXICAL_WEIGHT = 0.20
 CANDIDATES = 50  # per signal
 
@@ -32,6 +34,7 @@ class Ranking:
     sentence: np.ndarray  # best sentence cosine, aligned with ids
     lexical: np.ndarray  # BM25 / max BM25, aligned with ids
     sentence_scores: dict[int, float]  # sentence row -> cosine, for every candidate's sentences
+    quote_scores: dict[int, float]  # the same for the message's own question (differs for follow-ups)
     lexical_best: float  # highest raw BM25 score
     timings_ms: dict[str, float]
 
@@ -47,7 +50,8 @@ class Retriever:
     def rank(self, query: Query) -> Ranking:
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        vector = self.index.encoder.encode([query.dense])
+        vectors = self.index.encoder.encode([query.dense] if query.own == query.dense else [query.dense, query.own])
+        vector = vectors[:1]
         timings["encode"] = _since(start)
 
         start = time.perf_counter()
@@ -66,12 +70,15 @@ class Retriever:
         ids = np.unique(np.concatenate([passage_ids[0][passage_ids[0] >= 0], owners, lexical_top[bm25[lexical_top] > 0]]))
         dense = index.passage_vectors.reconstruct_batch(ids) @ vector[0]
         rows = np.concatenate([np.arange(index.sentence_offsets[i], index.sentence_offsets[i] + self.counts[i]) for i in ids])
-        sims = index.sentence_vectors.reconstruct_batch(rows) @ vector[0]
+        sentence_matrix = index.sentence_vectors.reconstruct_batch(rows)
+        sims = sentence_matrix @ vector[0]
+        own_sims = sentence_matrix @ vectors[-1] if len(vectors) > 1 else sims
         starts = np.concatenate([[0], np.cumsum(self.counts[ids])[:-1]])
         sentence = np.maximum.reduceat(sims, starts)
         top = float(bm25.max()) if len(bm25) else 0.0
         lexical = bm25[ids] / top if top > 0 else np.zeros(len(ids), dtype=np.float32)
-        fused = PASSAGE_WEIGHT * dense + SENTENCE_WEIGHT * sentence + LEXICAL_WEIGHT * lexical
+        heading = index.heading_vectors[ids] @ vector[0]
+        fused = PASSAGE_WEIGHT * dense + SENTENCE_WEIGHT * sentence + HEADING_WEIGHT * heading + LEXICAL_WEIGHT * lexical
         order = np.argsort(-fused, kind="stable")
         timings["fusion"] = _since(start)
         return Ranking(
@@ -81,6 +88,7 @@ class Retriever:
             sentence=sentence[order],
             lexical=lexical[order],
             sentence_scores=dict(zip(rows.tolist(), sims.tolist())),
+            quote_scores=dict(zip(rows.tolist(), own_sims.tolist())),
             lexical_best=top,
             timings_ms=timings,
         )
