@@ -27,8 +27,8 @@ CSS = """
 #chat .source { margin: 0.55rem 0 0.35rem; font-size: 0.9em; }
 #chat .source .path, .section-view .path { font-weight: 600; font-size: 0.85em; margin-bottom: 0.2rem; }
 #chat .source ul, .section-view ul { margin: 0.2rem 0 0.4rem 1.1rem; padding: 0; }
-#chat mark, .section-view mark { background: var(--color-accent-soft); color: inherit; padding: 0 0.1em; border-radius: 3px; }
-.section-view strong { background: var(--color-accent-soft); font-weight: 600; }
+#chat mark, .section-view mark { background: rgba(250, 204, 21, 0.38); color: inherit; padding: 0 0.1em; border-radius: 3px; }
+.section-view strong { background: rgba(250, 204, 21, 0.38); font-weight: 600; border-radius: 3px; }
 #chat .suggest { font-size: 0.92em; }
 #chat .suggest ul { margin: 0.2rem 0 0.4rem 1.1rem; }
 #disclaimer p.disclaimer { font-size: 0.82rem; color: var(--body-text-color-subdued); margin: 0.1rem 0.2rem; }
