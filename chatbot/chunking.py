@@ -108,3 +108,23 @@ def split_sentences(line: str) -> list[str]:
         start = match.end()
     sentences.append(line[start:].strip())
     return [s for s in sentences if s]
+
+
+def list_units(passage: Passage) -> list[str]:
+    """Each list of the passage with its lead-in line, as one text ("The most recognized … are: A; B").
+
+    A list is one idea: embedded whole it matches "which X are there?" better than any one item.
+    """
+    units: list[str] = []
+    lines = passage.text.split("\n")
+    for i, line in enumerate(lines):
+        if not line.endswith(":") or _BULLET.match(line):
+            continue
+        items = []
+        for following in lines[i + 1 :]:
+            if not _BULLET.match(following):
+                break
+            items.append(_BULLET.sub("", following).strip())
+        if items:
+            units.append(f"{line} " + "; ".join(items))
+    return units

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import CHUNKER_VERSION, Passage, chunk_documents
+from .chunking import CHUNKER_VERSION, Passage, chunk_documents, list_units
 from .corpus import corpus_files, load_corpus
 from .embedding import Encoder, ModelInfo, resolve_model
 from .errors import REBUILD_HINT, CorpusError, IndexCorruptError, IndexMissingError, IndexStaleError
@@ -31,7 +31,7 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
@@ -128,8 +128,10 @@ def embed_text(passage: Passage) -> str:
 
 
 def sentence_embed_texts(passage: Passage) -> list[str]:
-    """What the dense model sees for each sentence: the sentence alone."""
-    return list(passage.sentences)
+    """The passage's rows in the sentence index: each sentence alone, then each list with its lead-in.
+
+    Row `offset + j` is sentence j of the passage for j < len(passage.sentences)."""
+    return list(passage.sentences) + list_units(passage)
 
 
 def heading_embed_text(passage: Passage) -> str:
@@ -199,7 +201,7 @@ def load_index(settings: Settings, *, check_fresh: bool = True) -> LoadedIndex:
         heading_vectors = np.load(folder / HEADING_VECTORS, allow_pickle=False)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorruptError(f"index in {folder} cannot be read ({type(exc).__name__}); {hint}") from None
-    counts = [len(p.sentences) for p in passages]
+    counts = [len(sentence_embed_texts(p)) for p in passages]
     if (
         passage_vectors.ntotal != len(passages)
         or sentence_vectors.ntotal != sum(counts)
@@ -259,7 +261,7 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
                 dimension=dimension, normalized=True, chunker_version=CHUNKER_VERSION, corpus=hashes,
                 files={name: _sha256(folder / name) for name in CHECKED_FILES},
                 query_encoder=query_encoder, passages=len(passages),
-                sentences=sum(len(p.sentences) for p in passages),
+                sentences=sum(len(sentence_embed_texts(p)) for p in passages),
                 built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 encoder_files={p.name: p.stat().st_size for p in sorted((folder / ENCODER).iterdir())}
                 if query_encoder == "onnx" else {},

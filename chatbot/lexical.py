@@ -7,6 +7,7 @@ import logging
 import numpy as np
 
 from .chunking import Passage
+from .query import STOPWORDS
 
 
 class LexicalIndex:
@@ -22,17 +23,20 @@ class LexicalIndex:
 
         self._bm25s = bm25s
         self._stemmer = Stemmer.Stemmer("english")
+        self._stopwords = sorted(STOPWORDS | set(bm25s.stopwords.STOPWORDS_EN))
         documents = [" ".join(p.section) + "\n" + p.text for p in passages]
         self.model = bm25s.BM25()
         self.model.index(self._tokenize(documents), show_progress=False)
         self.size = len(passages)
 
     def _tokenize(self, texts: list[str]):
-        return self._bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
+        return self._bm25s.tokenize(texts, stopwords=self._stopwords, stemmer=self._stemmer, show_progress=False)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of each passage, in passage order (zeros when no query word is indexed)."""
-        tokens = self._bm25s.tokenize(query, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)[0]
+        tokens = self._bm25s.tokenize(
+            query, stopwords=self._stopwords, stemmer=self._stemmer, return_ids=False, show_progress=False
+        )[0]
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.model.get_scores(tokens), dtype=np.float32)

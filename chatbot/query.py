@@ -61,7 +61,7 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 _WORD = re.compile(r"[^\W\d_][\w'&/.-]*[^\W_]|[^\W\d_&]|&|\$?\d[\d,.]*%?")
 _FOLLOW_START = re.compile(r"^(and|also|but|so|then|what about|how about|and what about|what if|same for|plus)\b", re.I)
 _ANAPHORA = re.compile(r"\b(it|its|that|this|those|these|they|them|their|there|one|ones|he|she)\b", re.I)
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     """a an the and or but if then so of to in on at by for with from as is are was were be been being do does did
     doing have has had having i me my you your we our they them their it its this that these those what which who
     whom how why when where can could should would will shall may might must not no yes there here about into over
@@ -123,7 +123,7 @@ def read_query(
         focus=focus,
         dense=without_topic(expanded, topic),
         own=without_topic(expand(focus, vocabulary, known), topic) if followup else without_topic(expanded, topic),
-        lexical=expanded + " " + " ".join(_synonyms(expanded)),
+        lexical=without_topic(expanded, topic) + " " + " ".join(_synonyms(expanded)),
         interpreted_as=interpreted,
         is_followup=followup,
         trimmed=trimmed,
@@ -146,7 +146,7 @@ def focus_of(text: str) -> str:
 def is_followup(question: str, vocabulary: frozenset[str]) -> bool:
     """Short questions that lean on an earlier turn: "and how long does that take?"."""
     words = tokens(question)
-    content = [w for w in words if w not in _STOPWORDS and w in vocabulary]
+    content = [w for w in words if w not in STOPWORDS and w in vocabulary]
     if _FOLLOW_START.match(question.strip()) and len(words) <= 8:
         return True
     return len(words) <= 9 and bool(_ANAPHORA.search(question)) and len(content) <= 2
@@ -185,7 +185,7 @@ def without_topic(text: str, topic: str) -> str:
 
 def correct(word: str, vocabulary: frozenset[str]) -> str:
     """The closest guide word for a misspelling of five letters or more; else the word itself."""
-    if len(word) < 5 or word in vocabulary or word in _STOPWORDS or not word.isalpha():
+    if len(word) < 5 or word in vocabulary or word in STOPWORDS or not word.isalpha():
         return word
     return _closest(word, vocabulary)
 
@@ -202,4 +202,4 @@ def _synonyms(text: str) -> Iterable[str]:
 
 def content_words(text: str) -> list[str]:
     """Lower-case words of a text without stop words."""
-    return [w for w in tokens(text) if w not in _STOPWORDS]
+    return [w for w in tokens(text) if w not in STOPWORDS]

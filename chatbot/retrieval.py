@@ -17,9 +17,9 @@ from .query import Query
 
 # Fusion weights: cosine of the question with the passage, with its best sentence and with its
 # heading path, and BM25 divided by the best BM25 score of the question.
-PASSAGE_WEIGHT = 0.35
-SENTENCE_WEIGHT = 0.45
-HEADING_WEIGHT = 0.20
+PASSAGE_WEIGHT = 0.30
+SENTENCE_WEIGHT = 0.40
+HEADING_WEIGHT = 0.30
 LEXICAL_WEIGHT = 0.20
 CANDIDATES = 50  # per signal
 
@@ -45,7 +45,7 @@ class Retriever:
     def __init__(self, index: LoadedIndex) -> None:
         self.index = index
         self.lexical = LexicalIndex(index.passages)
-        self.counts = np.array([len(p.sentences) for p in index.passages], dtype=np.int64)
+        self.counts = np.bincount(index.sentence_owner, minlength=len(index.passages)).astype(np.int64)
 
     def rank(self, query: Query) -> Ranking:
         timings: dict[str, float] = {}

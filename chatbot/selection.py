@@ -14,7 +14,8 @@ from .retrieval import Ranking
 QUOTE_POOL = 3  # passages whose sentences may be quoted
 MAX_QUOTES = 3
 QUOTE_MARGIN = 0.12  # a further sentence is quoted when it scores within this of the best
-PASSAGE_BONUS = 0.5  # how much a sentence's passage score counts towards the sentence's own
+PASSAGE_BONUS = 0.5
+LEAD_IN_PENALTY = 0.2  # how much a sentence's passage score counts towards the sentence's own
 # Below this fused score the guide is taken not to answer. Calibrated on the labeled dev set:
 # off-topic questions score 0.24-0.25 there, the lowest answerable one 0.33 (README, "Evaluation").
 IN_SCOPE_MIN = 0.30
@@ -64,6 +65,8 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
             score = ranking.quote_scores[first + j] + PASSAGE_BONUS * fused + 0.15 * overlap
             if numeric and _NUMBER.search(sentence):
                 score += 0.08
+            if sentence.endswith(":"):  # a list's lead-in says little on its own
+                score -= LEAD_IN_PENALTY
             scored.append((score, first + j, sentence, passage))
     if not scored:
         return Selection([], False, 0.0)
