@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 
 from .chunking import Passage
 from .query import STOPWORDS
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
 class LexicalIndex:
@@ -24,6 +27,7 @@ class LexicalIndex:
         self._bm25s = bm25s
         self._stemmer = Stemmer.Stemmer("english")
         self._stopwords = sorted(STOPWORDS | set(bm25s.stopwords.STOPWORDS_EN))
+        self._stopword_set = frozenset(self._stopwords)
         documents = [" ".join(p.section) + "\n" + p.text for p in passages]
         self.model = bm25s.BM25()
         self.model.index(self._tokenize(documents), show_progress=False)
@@ -34,9 +38,10 @@ class LexicalIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of each passage, in passage order (zeros when no query word is indexed)."""
-        tokens = self._bm25s.tokenize(
-            query, stopwords=self._stopwords, stemmer=self._stemmer, return_ids=False, show_progress=False
-        )[0]
+        # The same steps as bm25s.tokenize (lower-case, \w\w+ words, stop words, stemming), without its
+        # per-call progress-bar set-up, which costs more than the scoring itself on a small guide.
+        words = [w for w in _TOKEN.findall(query.lower()) if w not in self._stopword_set]
+        tokens = [t for t in self._stemmer.stemWords(words) if t in self.model.vocab_dict]
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.model.get_scores(tokens), dtype=np.float32)

@@ -22,6 +22,7 @@ SENTENCE_WEIGHT = 0.40
 HEADING_WEIGHT = 0.30
 LEXICAL_WEIGHT = 0.20
 CANDIDATES = 50  # per signal
+EXHAUSTIVE_MAX_PASSAGES = 2_000  # up to this size every passage is scored, straight from memory
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,10 @@ class Retriever:
         self.index = index
         self.lexical = LexicalIndex(index.passages)
         self.counts = np.bincount(index.sentence_owner, minlength=len(index.passages)).astype(np.int64)
+        self.exhaustive = len(index.passages) <= EXHAUSTIVE_MAX_PASSAGES
+        if self.exhaustive:
+            self.passage_matrix = index.passage_vectors.reconstruct_n(0, index.passage_vectors.ntotal)
+            self.sentence_matrix = index.sentence_vectors.reconstruct_n(0, index.sentence_vectors.ntotal)
 
     def rank(self, query: Query) -> Ranking:
         timings: dict[str, float] = {}
@@ -56,21 +61,28 @@ class Retriever:
 
         start = time.perf_counter()
         index = self.index
-        _, passage_ids = index.passage_vectors.search(vector, min(CANDIDATES, index.passage_vectors.ntotal))
-        _, sentence_rows = index.sentence_vectors.search(vector, min(CANDIDATES, index.sentence_vectors.ntotal))
+        if self.exhaustive:
+            ids = np.arange(len(index.passages))
+            dense = self.passage_matrix @ vector[0]
+            rows = np.arange(len(self.sentence_matrix))
+            sentence_matrix = self.sentence_matrix
+        else:
+            _, passage_ids = index.passage_vectors.search(vector, CANDIDATES)
+            _, sentence_rows = index.sentence_vectors.search(vector, CANDIDATES)
         timings["dense_search"] = _since(start)
 
         start = time.perf_counter()
         bm25 = self.lexical.scores(query.lexical)
-        lexical_top = np.argpartition(-bm25, min(CANDIDATES, len(bm25)) - 1)[:CANDIDATES] if len(bm25) else bm25
         timings["lexical"] = _since(start)
 
         start = time.perf_counter()
-        owners = index.sentence_owner[sentence_rows[0][sentence_rows[0] >= 0]]
-        ids = np.unique(np.concatenate([passage_ids[0][passage_ids[0] >= 0], owners, lexical_top[bm25[lexical_top] > 0]]))
-        dense = index.passage_vectors.reconstruct_batch(ids) @ vector[0]
-        rows = np.concatenate([np.arange(index.sentence_offsets[i], index.sentence_offsets[i] + self.counts[i]) for i in ids])
-        sentence_matrix = index.sentence_vectors.reconstruct_batch(rows)
+        if not self.exhaustive:
+            lexical_top = np.argpartition(-bm25, min(CANDIDATES, len(bm25)) - 1)[:CANDIDATES]
+            owners = index.sentence_owner[sentence_rows[0][sentence_rows[0] >= 0]]
+            ids = np.unique(np.concatenate([passage_ids[0][passage_ids[0] >= 0], owners, lexical_top[bm25[lexical_top] > 0]]))
+            dense = index.passage_vectors.reconstruct_batch(ids) @ vector[0]
+            rows = np.concatenate([np.arange(index.sentence_offsets[i], index.sentence_offsets[i] + self.counts[i]) for i in ids])
+            sentence_matrix = index.sentence_vectors.reconstruct_batch(rows)
         sims = sentence_matrix @ vector[0]
         own_sims = sentence_matrix @ vectors[-1] if len(vectors) > 1 else sims
         starts = np.concatenate([[0], np.cumsum(self.counts[ids])[:-1]])
