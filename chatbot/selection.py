@@ -14,8 +14,7 @@ from .retrieval import Ranking
 QUOTE_POOL = 3  # passages whose sentences may be quoted
 MAX_QUOTES = 3
 QUOTE_MARGIN = 0.12  # a further sentence is quoted when it scores within this of the best
-PASSAGE_BONUS = 0.5
-LEAD_IN_PENALTY = 0.2  # how much a sentence's passage score counts towards the sentence's own
+PASSAGE_BONUS = 0.5  # how much a sentence's passage score counts towards the sentence's own
 # Below this fused score the guide is taken not to answer. Calibrated on the labeled dev set:
 # off-topic questions score 0.24-0.25 there, the lowest answerable one 0.33 (README, "Evaluation").
 IN_SCOPE_MIN = 0.30
@@ -35,8 +34,8 @@ _NUMERIC = re.compile(
     r"\b(how (much|many|long|often|fast|big|quickly)|what (percent|percentage|share|portion)|salary|pay|earn|"
     r"wage|per (year|hour)|rate|raise|median|average|range|grow|growth)\b|\d", re.I)
 _NUMBER = re.compile(r"\d")
-_COMPARISON = re.compile(r"\b(vs\.?|versus|compared?|comparison|difference|differ|than|closer to|both|like (a|an)?)\b", re.I)
-_LABELLED = re.compile(r"^[A-Z][^:]{1,60}:\s")
+_COMPARISON = re.compile(r"\b(vs\.?|versus|compared?|comparison|difference|differ\w*|than|closer to|both|or an?|same as)\b", re.I)
+_LABELLED = re.compile(r"^([A-Z][^:]{1,60}):\s")
 _CONTINUES = re.compile(r"^(they|their|them|this|these|those|it|its|such)\b", re.I)
 
 
@@ -65,8 +64,8 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
             score = ranking.quote_scores[first + j] + PASSAGE_BONUS * fused + 0.15 * overlap
             if numeric and _NUMBER.search(sentence):
                 score += 0.08
-            if sentence.endswith(":"):  # a list's lead-in says little on its own
-                score -= LEAD_IN_PENALTY
+            if sentence.endswith(":"):  # a list's lead-in says nothing on its own
+                continue
             scored.append((score, first + j, sentence, passage))
     if not scored:
         return Selection([], False, 0.0)
@@ -78,7 +77,7 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
             chosen.append(candidate)
     chosen = _with_continuation(chosen, lead, scored)
     if _COMPARISON.search(question):
-        chosen = _with_both_sides(chosen, scored)
+        chosen = _with_both_sides(chosen, scored, set(content_words(query.lexical)))
     confidence = float(ranking.scores[0])
     missing = _missing_figure(question, top)
     quotes = [(sentence, passage) for _, _, sentence, passage in chosen[:MAX_QUOTES]]
@@ -93,16 +92,22 @@ def _with_continuation(chosen: list, lead: tuple, scored: list) -> list:
     return [lead, following] + [c for c in chosen if c is not lead][: MAX_QUOTES - 2]
 
 
-def _with_both_sides(chosen: list, scored: list) -> list:
+def _with_both_sides(chosen: list, scored: list, asked: set[str]) -> list:
     """For a comparison, quote both labelled sides ("Nurses: …", "Medical Assistants: …") of the best
-    passage that has them."""
+    passage that has them, when the question names one of its sides."""
     for passage in dict.fromkeys(s[3] for s in sorted(scored, key=lambda s: -s[0])):
         sides = sorted((s for s in scored if s[3] is passage and _LABELLED.match(s[2])), key=lambda s: -s[0])[:2]
-        if len(sides) == 2:
+        labels = {_singular(w) for s in sides for w in content_words(_LABELLED.match(s[2]).group(1))}
+        if len(sides) == 2 and labels & {_singular(w) for w in asked}:
             sides.sort(key=lambda s: s[1])
             rest = [c for c in chosen if c not in sides]
             return (rest[:1] + sides) if rest and rest[0][3] is not passage else sides + rest[:1]
     return chosen
+
+
+def _singular(word: str) -> str:
+    word = word.removesuffix("'s")
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
 def _missing_figure(question: str, passage: Passage) -> bool:
