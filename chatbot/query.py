@@ -123,7 +123,7 @@ def read_query(
         focus=focus,
         dense=without_topic(expanded, topic),
         own=without_topic(expand(focus, vocabulary, known), topic) if followup else without_topic(expanded, topic),
-        lexical=without_topic(expanded, topic) + " " + " ".join(_synonyms(expanded)),
+        lexical=_lexical(expanded, topic),
         interpreted_as=interpreted,
         is_followup=followup,
         trimmed=trimmed,
@@ -194,6 +194,10 @@ def correct(word: str, vocabulary: frozenset[str]) -> str:
 def _closest(word: str, vocabulary: frozenset[str]) -> str:
     match = get_close_matches(word, [v for v in vocabulary if abs(len(v) - len(word)) <= 2], n=1, cutoff=0.84)
     return match[0] if match else word
+
+
+def _lexical(expanded: str, topic: str) -> str:
+    return without_topic(expanded, topic) + " " + " ".join(_synonyms(expanded))
 
 
 def _synonyms(text: str) -> Iterable[str]:

@@ -37,6 +37,7 @@ class Ranking:
     sentence_scores: dict[int, float]  # sentence row -> cosine, for every candidate's sentences
     quote_scores: dict[int, float]  # the same for the message's own question (differs for follow-ups)
     lexical_best: float  # highest raw BM25 score
+    confidence: float  # best fused score
     timings_ms: dict[str, float]
 
 
@@ -63,7 +64,7 @@ class Retriever:
         index = self.index
         if self.exhaustive:
             ids = np.arange(len(index.passages))
-            dense = self.passage_matrix @ vector[0]
+            passage_matrix = self.passage_matrix
             rows = np.arange(len(self.sentence_matrix))
             sentence_matrix = self.sentence_matrix
         else:
@@ -80,17 +81,15 @@ class Retriever:
             lexical_top = np.argpartition(-bm25, min(CANDIDATES, len(bm25)) - 1)[:CANDIDATES]
             owners = index.sentence_owner[sentence_rows[0][sentence_rows[0] >= 0]]
             ids = np.unique(np.concatenate([passage_ids[0][passage_ids[0] >= 0], owners, lexical_top[bm25[lexical_top] > 0]]))
-            dense = index.passage_vectors.reconstruct_batch(ids) @ vector[0]
+            passage_matrix = index.passage_vectors.reconstruct_batch(ids)
             rows = np.concatenate([np.arange(index.sentence_offsets[i], index.sentence_offsets[i] + self.counts[i]) for i in ids])
             sentence_matrix = index.sentence_vectors.reconstruct_batch(rows)
-        sims = sentence_matrix @ vector[0]
-        own_sims = sentence_matrix @ vectors[-1] if len(vectors) > 1 else sims
         starts = np.concatenate([[0], np.cumsum(self.counts[ids])[:-1]])
-        sentence = np.maximum.reduceat(sims, starts)
+        dense, sims, sentence, heading, lexical, fused = _signals(
+            vector[0], passage_matrix, sentence_matrix, index.heading_vectors[ids], bm25[ids], starts
+        )
+        own_sims = sentence_matrix @ vectors[-1] if len(vectors) > 1 else sims
         top = float(bm25.max()) if len(bm25) else 0.0
-        lexical = bm25[ids] / top if top > 0 else np.zeros(len(ids), dtype=np.float32)
-        heading = index.heading_vectors[ids] @ vector[0]
-        fused = PASSAGE_WEIGHT * dense + SENTENCE_WEIGHT * sentence + HEADING_WEIGHT * heading + LEXICAL_WEIGHT * lexical
         order = np.argsort(-fused, kind="stable")
         timings["fusion"] = _since(start)
         return Ranking(
@@ -102,8 +101,21 @@ class Retriever:
             sentence_scores=dict(zip(rows.tolist(), sims.tolist())),
             quote_scores=dict(zip(rows.tolist(), own_sims.tolist())),
             lexical_best=top,
+            confidence=float(fused.max()) if len(fused) else 0.0,
             timings_ms=timings,
         )
+
+
+def _signals(vector, passages, sentences, headings, bm25, starts):
+    """Dense passage, sentence rows, best sentence, heading and lexical scores, and their fusion."""
+    dense = passages @ vector
+    sims = sentences @ vector
+    sentence = np.maximum.reduceat(sims, starts)
+    heading = headings @ vector
+    top = float(bm25.max()) if len(bm25) else 0.0
+    lexical = bm25 / top if top > 0 else np.zeros(len(bm25), dtype=np.float32)
+    fused = PASSAGE_WEIGHT * dense + SENTENCE_WEIGHT * sentence + HEADING_WEIGHT * heading + LEXICAL_WEIGHT * lexical
+    return dense, sims, sentence, heading, lexical, fused
 
 
 def _since(start: float) -> float:

@@ -78,8 +78,8 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
     chosen = _with_continuation(chosen, lead, scored)
     if _COMPARISON.search(question):
         chosen = _with_both_sides(chosen, scored, set(content_words(query.lexical)))
-    confidence = float(ranking.scores[0])
-    missing = _missing_figure(question, top)
+    confidence = ranking.confidence
+    missing = _missing_figure(query.focus, top)
     quotes = [(sentence, passage) for _, _, sentence, passage in chosen[:MAX_QUOTES]]
     return Selection(quotes, confidence >= IN_SCOPE_MIN and not missing, confidence, missing)
 
