@@ -81,8 +81,8 @@ class BuildReport:
     built: bool
     passages: int
     sentences: int
-    embedded: int
-    reused: int
+    embedded: int  # distinct texts embedded by this build
+    reused: int  # distinct texts whose vectors came from the previous build
     seconds: float
     reason: str = ""
 
@@ -293,7 +293,7 @@ def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, prev
 
         encoder = SentenceTransformerEncoder(model)
     if missing:
-        log.info("embedding %d new texts (%d reused)", len(missing), len(keys) - len(missing))
+        log.info("embedding %d new texts (%d reused)", len(missing), len(set(keys)) - len(missing))
         vectors = encoder.encode([t for _, t in missing], progress=progress)
         cache.update(zip((k for k, _ in missing), vectors))
     matrix = np.vstack([cache[k] for k in keys]).astype(np.float32)
@@ -305,7 +305,7 @@ def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, prev
     used = sorted(set(keys))
     np.savez(folder / CACHE, keys=np.array(used), vectors=np.vstack([cache[k] for k in used]), model=model.weights_sha256)
     query_encoder = _place_query_encoder(folder, previous, model, encoder)
-    return len(missing), len(keys) - len(missing), query_encoder, dimension
+    return len(missing), len(set(keys)) - len(missing), query_encoder, dimension
 
 
 def vector_index(rows: np.ndarray, *, exact: bool | None = None):

@@ -18,6 +18,7 @@ from chatbot.index import (
     embed_text,
     build_index,
     ensure_index,
+    heading_embed_text,
     live_folder,
     load_index,
     read_manifest,
@@ -38,9 +39,15 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def total_texts(settings) -> int:
+def all_texts(settings) -> set[str]:
+    """Every distinct text a build embeds: passages, sentence-index rows and heading paths."""
     passages = chunk_documents(load_corpus(settings.corpus_dir))
-    return len(passages) + sum(len(p.sentences) for p in passages)
+    return {embed_text(p) for p in passages} | {t for p in passages for t in sentence_embed_texts(p)} | {
+        heading_embed_text(p) for p in passages}
+
+
+def total_texts(settings) -> int:
+    return len(all_texts(settings))
 
 
 def test_manifest_records_model_corpus_chunker_and_files(tiny_settings, tiny_model):
@@ -58,10 +65,11 @@ def test_manifest_records_model_corpus_chunker_and_files(tiny_settings, tiny_mod
     assert manifest.chunker_version == CHUNKER_VERSION
     assert manifest.corpus == {name: sha256(tiny_settings.corpus_dir / name) for name in FILES}
     assert manifest.files == {name: sha256(folder / name) for name in manifest.files}
-    assert {"passages.jsonl", "passages.faiss", "sentences.faiss"} <= set(manifest.files)
+    assert set(manifest.files) == {"passages.jsonl", "passages.faiss", "sentences.faiss", "headings.npy", "vectors.npz"}
     assert manifest.query_encoder == "onnx"
     assert manifest.passages == len(passages) == report.passages == 4
-    assert manifest.sentences == sum(len(p.sentences) for p in passages) == report.sentences
+    # the sentence index holds each passage's sentences and then its lists (lead-in + items, one row each)
+    assert manifest.sentences == sum(len(p.sentences) for p in passages) + 1 == report.sentences == 12
     assert before <= datetime.fromisoformat(manifest.built_at) <= after
     assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["model_sha256"] == manifest.model_sha256
     assert (report.built, report.embedded, report.reused) == (True, total_texts(tiny_settings), 0)
@@ -73,11 +81,23 @@ def test_vectors_are_unit_length_and_in_passage_order(tiny_index, tiny_model):
     passage_rows = index.passage_vectors.reconstruct_n(0, index.passage_vectors.ntotal)
     sentence_rows = index.sentence_vectors.reconstruct_n(0, index.sentence_vectors.ntotal)
     np.testing.assert_allclose(np.linalg.norm(passage_rows, axis=1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(passage_rows, encoder.encode([embed_text(p) for p in index.passages]), atol=1e-5)
+    assert [embed_text(p) for p in index.passages] == [p.text for p in index.passages]  # headings have their own vectors
+    np.testing.assert_allclose(passage_rows, encoder.encode([p.text for p in index.passages]), atol=1e-5)
     sentences = [t for p in index.passages for t in sentence_embed_texts(p)]
     np.testing.assert_allclose(sentence_rows, encoder.encode(sentences), atol=1e-5)
-    assert index.sentence_owner.tolist() == [p.id for p in index.passages for _ in p.sentences]
-    assert index.sentence_offsets.tolist() == np.cumsum([0] + [len(p.sentences) for p in index.passages])[:-1].tolist()
+    rows = [len(sentence_embed_texts(p)) for p in index.passages]
+    assert rows == [2, 5 + 1, 2, 2]  # the pay passage's list is one more row after its five sentences
+    assert index.sentence_owner.tolist() == [p.id for p, n in zip(index.passages, rows) for _ in range(n)]
+    assert index.sentence_offsets.tolist() == np.cumsum([0] + rows)[:-1].tolist()
+    for passage in index.passages:  # row offset + j is sentence j of the passage
+        first = int(index.sentence_offsets[passage.id])
+        np.testing.assert_allclose(sentence_rows[first : first + len(passage.sentences)],
+                                   encoder.encode(list(passage.sentences)), atol=1e-5)
+    assert sentences[int(index.sentence_offsets[1]) + 5] == (
+        "Weekend work adds a bonus: Saturday pays ten percent more; Sunday pays twenty percent more")
+    assert index.heading_vectors.shape == (len(index.passages), 32)
+    np.testing.assert_allclose(index.heading_vectors, encoder.encode([heading_embed_text(p) for p in index.passages]), atol=1e-5)
+    assert [heading_embed_text(p) for p in index.passages] == ["Introduction", "Parcel Sorter Pay", "Introduction", "Bike Mechanic Training"]
 
 
 def test_up_to_date_rebuild_does_nothing(tiny_index):
@@ -113,7 +133,9 @@ def test_adding_a_file_embeds_only_its_texts(tiny_index):
     (tiny_index.corpus_dir / "gamma.txt").write_text("Opening words here.\nDog Walking\nDogs need walks. Walkers earn tips.\n", encoding="utf-8")
     report = build_index(tiny_index)
     assert (report.embedded, report.reused) == (total_texts(tiny_index) - before, before)
-    assert report.embedded == 2 + 3  # two passages (intro, "Dog Walking") and their three sentences
+    # two passages (intro, "Dog Walking"), their three sentences and the heading "Dog Walking"; the intro's
+    # one sentence is its whole text and the heading "Introduction" is already embedded: each counts once
+    assert report.embedded == 2 + 3 + 1 - 1
     assert sorted(load_index(tiny_index).manifest.corpus) == ["alpha.md", "beta.md", "gamma.txt"]
 
 
