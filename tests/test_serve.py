@@ -78,8 +78,9 @@ def test_serve_stops_on_a_signal_releasing_the_port_with_feedback_saved(real_set
     else:  # also: GRADIO_SERVER_PORT is honoured when --port is not given
         process, url, _ = start(real_settings, feedback_db, env=dict(ENV, GRADIO_SERVER_PORT=str(port)))
     assert url == f"http://127.0.0.1:{port}/"
-    answers = ask(url, "What certifications can a medical assistant get?", "and how long does it take?", "What is the capital of France?")
-    assert [a["reason"] for a in answers] == ["answered", "answered", "not_in_guide"]
+    answers = ask(url, "What certifications can a medical assistant get?", "and how much do they earn?", "What is the capital of France?")
+    assert [answers[0]["reason"], answers[2]["reason"]] == ["answered", "not_in_guide"]
+    assert answers[1]["interpreted_as"] == "What certifications can a medical assistant get? and how much do they earn?"
     assert not port_is_free(port)
 
     process.send_signal(signum)
@@ -93,7 +94,7 @@ def test_serve_stops_on_a_signal_releasing_the_port_with_feedback_saved(real_set
     assert "Stopping" in output and "Traceback" not in output
     assert port_is_free(port)
     summary = summarize(feedback_db)
-    assert (summary.questions, summary.answered) == (3, 2)
+    assert (summary.questions, summary.answered) == (3, sum(a["in_scope"] for a in answers))
     assert summary.top_declined[0]["question"] == "what is the capital of france?"
 
 
