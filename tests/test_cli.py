@@ -179,7 +179,7 @@ def test_build_index_honours_index_and_model(tiny_index):
     result = run_cli("build-index", "--quiet", "--corpus", s.corpus_dir, env=env)
     assert (result.returncode, result.stdout) == (0, f"{s.index_dir}: index is up to date (4 passages)\n")
     forced = run_cli("build-index", "--quiet", "--force", "--corpus", s.corpus_dir, "--index", s.index_dir, "--model", s.model)
-    assert forced.returncode == 0 and forced.stdout.startswith(f"built {s.index_dir}: 4 passages, 11 sentences; embedded 0, reused 15;")
+    assert forced.returncode == 0 and forced.stdout.startswith(f"built {s.index_dir}: 4 passages, 12 sentences; embedded 0, reused 19;")
 
 
 # --- Bad input: a clear reply, never a traceback --------------------------------------------
