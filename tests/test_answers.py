@@ -1,0 +1,287 @@
+"""The direct answer on the real guide and model: what is quoted, from where, and what is declined.
+
+Every question below is written for these tests, in the ways people ask: plainly, in chat shorthand
+with typos, with abbreviations (MA, CMA, RMA, CNA, PA, EHR, GED). Expectations come from reading the
+guide, never from what the assistant happened to answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+CORE = "Core Role of a Medical Assistant"
+SKILLS = "Skills and Qualities Needed to Become a Medical Assistant"
+EDUCATION = "Education and Training Path For Becoming a Medical Assistant"
+SETTINGS = "Work Settings for Medical Assistants"
+OUTLOOK = "Career Outlook and Salary in the U.S."
+WHY = "Why Medical Assistants Are Important in Healthcare?"
+ROLES = "Medical Assistant vs. Other Healthcare Roles"
+SUCCESS = "How to Become a Successful Medical Assistant?"
+
+CERTIFICATION = (EDUCATION, "Certification Options")
+PROGRAM_LENGTH = (EDUCATION, "Program Length")
+SALARY = (OUTLOOK, "Salary Range")
+REGIONAL_PAY = (OUTLOOK, "Regional Pay Differences")
+JOB_GROWTH = (OUTLOOK, "Job Growth")
+URGENT_CARE = (SETTINGS, "Urgent Care Facilities")
+
+# question -> the section of the first citation (or a set of sections, where the guide answers the
+# question in so many words in more than one place)
+SECTIONS = {
+    # plainly worded
+    "What clinical duties do medical assistants have?": (CORE, "Clinical Responsibilities"),
+    "Do medical assistants handle billing and insurance paperwork?": (CORE, "Administrative Duties"),
+    "Which certifications are available to medical assistants?": CERTIFICATION,
+    "Can I start working as a medical assistant without formal schooling and learn at work?": (EDUCATION, "On-the-Job Training"),
+    "How many months does a medical assistant program take?": PROGRAM_LENGTH,
+    "What is the typical yearly salary of a medical assistant?": SALARY,
+    "Do medical assistants in Massachusetts earn more than average?": REGIONAL_PAY,
+    # "Demand for medical assistants continues to rise" opens the outlook section; Job Growth has the figure
+    "Is demand for medical assistants growing?": {(OUTLOOK,), JOB_GROWTH},
+    "Can a medical assistant move into office management later on?": (OUTLOOK, "Career Growth"),
+    "What is a medical assistant's day like in a small family practice?": (SETTINGS, "Private Clinics"),
+    "Can medical assistants work in dermatology or orthopedics?": (SETTINGS, "Specialty Practices"),
+    "What do medical assistants do at outpatient centers?": (SETTINGS, "Outpatient Care Centers"),
+    "Why does a medical assistant need to learn medical terminology?": (SKILLS, "Knowledge of Medical Terms"),
+    "How do medical assistants shorten wait times for patients?": (WHY, "Improving Patient Flow"),
+    "Why should I pick an accredited program?": (SUCCESS, "Choose the Right Program"),
+    "Are internships useful while training to be a medical assistant?": (SUCCESS, "Gain Hands-On Experience"),
+    # colloquial, typos, slang, abbreviations
+    "wat do MAs make in cali": REGIONAL_PAY,
+    "whats the avg pay for an MA": SALARY,
+    "wat certs can i get as an MA": CERTIFICATION,
+    "do i need a GED or hs diploma to get into an MA program?": (EDUCATION, "Starting Point: High School Diploma"),
+    "how many yrs is MA school": PROGRAM_LENGTH,
+    "r there gonna be jobs for MAs in the future": JOB_GROWTH,
+    "do MAs update the EHR and schedule pt visits": (CORE, "Administrative Duties"),
+    "wut people skills does an MA need": (SKILLS, "Communication and People Skills"),
+    "wat do MAs do at an urgent care": URGENT_CARE,
+    "MA jobs in hospitals, wat r they like?": (SETTINGS, "Hospitals"),
+    "whats the diff between an MA and a PA": (ROLES, "Medical Assistant vs. Physician Assistant"),
+    "how do i keep up w/ new tech as an MA": (SUCCESS, "Keep Learning"),
+    "do MAs help clinics cut staffing costs": (WHY, "Helping Facilities Save Costs"),
+}
+
+# question -> a figure one of the quotes must contain
+FIGURES = {
+    "how much do MAs earn": r"\$\d",
+    "How much does a medical assistant make a year?": r"\$\d",
+    "what's the starting pay for a junior medical assistant": r"\$\d",
+    "How much can a certified, experienced MA earn?": r"\$45,000",
+    "how long are programs": r"\b\d+ (months|years)\b",
+    "How long does medical assistant training take?": r"\b\d+ (months|years)\b",
+    "how fast will jobs grow": r"\d+%",
+    "By what percentage are MA jobs projected to grow?": r"\d+%",
+}
+
+# question -> the two labelled sides of the comparison that must both be quoted
+COMPARISONS = {
+    "MA vs nurse": ("Medical Assistants:", "Nurses:"),
+    "difference between a CNA and an MA": ("Medical Assistants:", "CNAs:"),
+    "How is a nurse different from a medical assistant?": ("Medical Assistants:", "Nurses:"),
+    "medical assistant versus physician assistant": ("Medical Assistants:", "Physician Assistants (PAs):"),
+    "whats the difference btwn a PA and an MA": ("Medical Assistants:", "Physician Assistants (PAs):"),
+    "Compare a CNA with a medical assistant": ("Medical Assistants:", "CNAs:"),
+}
+
+# questions the guide does not answer
+NOT_IN_GUIDE = [
+    "What's the weather going to be like in Chicago tomorrow?",
+    "Who won the Super Bowl last year?",
+    "How do I bake sourdough bread?",
+    "What is the capital of France?",
+    "Can you recommend a gaming laptop?",
+    "how much does the CMA exam cost",
+    "what percentage of MAs are certified",
+    "how long does it take to get exam results",
+    "How many hours a week do medical assistants usually work?",
+    "What is the passing score for the RMA exam?",
+]
+
+MEDICAL_ADVICE = [
+    "I have a red rash on my arm, what should I put on it?",
+    "how much ibuprofen should i take for a headache",
+    "my blood pressure is 150 over 95, is that bad?",
+    "What can I take for a sore throat?",
+    "Is it safe to take tylenol while pregnant?",
+    "my kid has a fever of 102, what should i do",
+]
+
+EMERGENCIES = [
+    "my dad has chest pain and his left arm is numb",
+    "I think my friend overdosed on pills",
+    "help I can't breathe",
+    "someone is choking at the table",
+    "my son is having a seizure right now",
+]
+
+GREETINGS = ["hi", "Hello there!", "good morning", "hey"]
+THANKS = ["thanks!", "thank you so much", "ok thanks", "thx"]
+
+# career questions that mention medicines or needles -> a pattern one of the quotes must contain
+NOT_MEDICAL_ADVICE = {
+    "can MAs give injections?": r"injections",
+    "Are medical assistants allowed to give medications to patients?": r"medications",
+    "As an MA will I have to give patients their meds?": r"medications",
+    "do medical assistants draw blood": r"draw blood|lab samples",
+    "Can a CMA give shots?": r"injections",
+}
+
+# (earlier questions, follow-up) -> the section of the first citation
+FOLLOW_UPS = [
+    (["How long are medical assistant programs?"], "and what about certification?", CERTIFICATION),
+    (["What do MAs do in hospitals?"], "what about urgent care?", URGENT_CARE),
+    (["How much do medical assistants make?"], "and in california?", REGIONAL_PAY),
+    (["What is the difference between a medical assistant and a nurse?"], "what about a CNA?",
+     (ROLES, "Medical Assistant vs. CNA (Certified Nursing Assistant)")),
+    (["What does a medical assistant do in a private clinic?"], "and in specialty practices?", (SETTINGS, "Specialty Practices")),
+    (["What skills does a medical assistant need?"], "what about technical ones?", (SKILLS, "Technical Skills")),
+    (["What does a medical assistant do in a hospital?"], "and how much do they earn?", SALARY),
+    (["Which certifications can MAs get?"], "how long does that take?", PROGRAM_LENGTH),
+]
+
+# (earlier questions, a new full question) -> the section of the first citation; no merging
+STANDALONE_AFTER_HISTORY = [
+    (["How much do medical assistants earn?"], "Which certifications can a medical assistant get?", CERTIFICATION),
+    (["What do MAs do in hospitals?"], "How fast is employment of medical assistants expected to grow?", JOB_GROWTH),
+    (["How long are medical assistant programs?"], "What is the difference between a medical assistant and a nurse?",
+     (ROLES, "Medical Assistant vs. Nurse")),
+]
+
+ANSWERABLE = [*SECTIONS, *FIGURES, *COMPARISONS, *NOT_MEDICAL_ADVICE, "What does a medical assistant do?",
+              "is being an MA a good career?", "what makes a good medical assistant"]
+
+CONTRACT = {"question": str, "answer": str, "in_scope": bool, "reason": str, "citations": list, "passages": list,
+            "quotes": list, "interpreted_as": str, "suggestions": list, "notice": str}
+
+
+def assert_verbatim_and_cited(answer) -> None:
+    """Every quote is a sentence of the passage it cites; the answer text carries the markers."""
+    assert answer.in_scope and answer.reason == "answered", (answer.reason, answer.answer)
+    assert answer.quotes and answer.citations
+    assert [c.marker for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    cited = {c.marker: c.passage for c in answer.citations}
+    for quote in answer.quotes:
+        assert quote.text in cited[quote.marker].sentences, quote.text
+        assert f"{quote.text} [{quote.marker}]" in answer.answer
+    assert "[1]" in answer.answer
+    assert {q.marker for q in answer.quotes} == set(cited)
+
+
+def assert_no_sources(answer) -> None:
+    assert answer.in_scope is False
+    assert (answer.citations, answer.quotes, answer.passages) == ((), (), ())
+
+
+@pytest.mark.parametrize("question", SECTIONS)
+def test_first_citation_is_the_expected_section(assistant, question):
+    answer = assistant.ask(question)
+    assert_verbatim_and_cited(answer)
+    expected = SECTIONS[question]
+    assert answer.citations[0].passage.section in (expected if isinstance(expected, set) else {expected})
+
+
+@pytest.mark.parametrize("question", FIGURES)
+def test_numeric_questions_quote_the_figure(assistant, question):
+    answer = assistant.ask(question)
+    assert_verbatim_and_cited(answer)
+    assert any(re.search(FIGURES[question], q.text) for q in answer.quotes), [q.text for q in answer.quotes]
+
+
+@pytest.mark.parametrize("question", COMPARISONS)
+def test_comparisons_quote_both_sides(assistant, question):
+    answer = assistant.ask(question)
+    assert_verbatim_and_cited(answer)
+    quotes = [q.text for q in answer.quotes]
+    for side in COMPARISONS[question]:
+        assert any(q.startswith(side) for q in quotes), (side, quotes)
+
+
+@pytest.mark.parametrize("question", NOT_IN_GUIDE)
+def test_questions_the_guide_does_not_answer_are_declined_with_suggestions(assistant, question):
+    answer = assistant.ask(question)
+    assert (answer.in_scope, answer.reason) == (False, "not_in_guide"), answer.answer
+    assert (answer.citations, answer.quotes) == ((), ())
+    assert "guide doesn't cover" in answer.answer
+    assert 2 <= len(answer.suggestions) <= 3
+    sections = assistant.sections()
+    assert all(s in sections for s in answer.suggestions) and len(set(answer.suggestions)) == len(answer.suggestions)
+
+
+@pytest.mark.parametrize("question", MEDICAL_ADVICE)
+def test_medical_advice_is_refused(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.reason == "medical_advice"
+    assert_no_sources(answer)
+    assert "medical advice" in answer.answer
+
+
+@pytest.mark.parametrize("question", EMERGENCIES)
+def test_emergencies_are_told_to_call_911(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.reason == "emergency"
+    assert_no_sources(answer)
+    assert "911" in answer.answer
+
+
+@pytest.mark.parametrize(("question", "reason"), [(q, "greeting") for q in GREETINGS] + [(q, "thanks") for q in THANKS])
+def test_greetings_and_thanks_get_example_questions(assistant, question, reason):
+    answer = assistant.ask(question)
+    assert answer.reason == reason
+    assert_no_sources(answer)
+    examples = re.findall(r"“([^”]+\?)”", answer.answer)
+    assert examples, answer.answer
+    # the examples are questions the assistant answers
+    assert all(assistant.ask(example).in_scope for example in examples), examples
+
+
+@pytest.mark.parametrize("question", NOT_MEDICAL_ADVICE)
+def test_career_questions_about_medicines_are_answered_from_the_guide(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.reason == "answered", answer.answer
+    assert_verbatim_and_cited(answer)
+    assert any(re.search(NOT_MEDICAL_ADVICE[question], q.text) for q in answer.quotes), [q.text for q in answer.quotes]
+
+
+@pytest.mark.parametrize(("history", "question", "section"), FOLLOW_UPS, ids=[f[1] for f in FOLLOW_UPS])
+def test_follow_ups_are_read_with_the_earlier_question(assistant, history, question, section):
+    answer = assistant.ask(question, history)
+    assert answer.interpreted_as.startswith(history[-1])
+    assert answer.interpreted_as.endswith(question)
+    assert_verbatim_and_cited(answer)
+    assert answer.citations[0].passage.section == section
+
+
+@pytest.mark.parametrize(("history", "question", "section"), STANDALONE_AFTER_HISTORY, ids=[s[1] for s in STANDALONE_AFTER_HISTORY])
+def test_a_full_question_after_history_stands_alone(assistant, history, question, section):
+    answer = assistant.ask(question, history)
+    assert answer.interpreted_as == question
+    assert_verbatim_and_cited(answer)
+    assert answer.citations[0].passage.section == section
+    assert answer.to_dict() == assistant.ask(question).to_dict()  # history made no difference
+
+
+@pytest.mark.parametrize("question", ANSWERABLE)
+def test_answerable_questions_are_not_declined(assistant, question):
+    answer = assistant.ask(question)
+    assert (answer.in_scope, answer.reason) == (True, "answered"), answer.answer
+
+
+@pytest.mark.parametrize("question", ["How much do MAs earn?", "how much does the CMA exam cost", "I can't breathe", "hi"])
+def test_json_contract(assistant, question):
+    answer = assistant.ask(question)
+    data = json.loads(json.dumps(answer.to_dict()))
+    assert set(CONTRACT) <= set(data)
+    assert all(isinstance(data[key], kind) for key, kind in CONTRACT.items()), data
+    assert data["question"] == question and data["answer"] == answer.answer
+    assert data["in_scope"] == (data["reason"] == "answered") == bool(data["citations"]) == bool(data["quotes"])
+    markers = {c["marker"] for c in data["citations"]}
+    assert all(q["marker"] in markers and q["text"] in data["answer"] for q in data["quotes"])
+    assert all(set(c) >= {"marker", "section", "heading", "source", "passage_id"} for c in data["citations"])
+    assert all(set(p) >= {"section", "text", "score", "passage_id", "highlights"} for p in data["passages"])
+    assert all(isinstance(s, list) and all(isinstance(part, str) for part in s) for s in data["suggestions"])
