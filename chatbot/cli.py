@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .batch import read_questions
 from .errors import ChatbotError
 from .settings import Settings
 
@@ -91,36 +92,13 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         raise ChatbotError("give either a QUESTION or --batch FILE.jsonl")
     assistant = Assistant.load(settings)
     if args.batch is not None:
-        for item in read_batch(args.batch):
+        for item in read_questions(args.batch):
             answer = assistant.ask(item["question"], item.get("history") or [])
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         return 0
     answer = assistant.ask(args.question, args.history)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json else format_answer(answer))
     return 0
-
-
-def read_batch(path: Path) -> list[dict]:
-    """Objects with `question` and optional `history`, one JSON object a line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ChatbotError(f"cannot read {path}: {exc}") from None
-    items = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError:
-            raise ChatbotError(f"{path}:{number} is not a JSON object") from None
-        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-            raise ChatbotError(f"{path}:{number} has no \"question\" string")
-        history = item.get("history") or []
-        if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
-            raise ChatbotError(f"{path}:{number}: \"history\" must be a list of strings")
-        items.append(item)
-    return items
 
 
 def format_answer(answer) -> str:

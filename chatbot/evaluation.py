@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .answer import Answer
-from .errors import ChatbotError
+from .batch import read_questions
 from .settings import Settings
 
 
@@ -93,7 +93,7 @@ def evaluate(path: str | Path, settings: Settings | None = None, *, assistant=No
     """Run every question of `path`; return metrics overall and per kind, and the outcomes."""
     from .assistant import Assistant
 
-    items = read_labeled(Path(path))
+    items = read_questions(path)
     assistant = assistant or Assistant.load(settings)
     assistant.warm_up()
     outcomes = []
@@ -106,24 +106,6 @@ def evaluate(path: str | Path, settings: Settings | None = None, *, assistant=No
         kinds[outcome.kind].append(outcome)
     report = {"overall": summarize(outcomes), "by_kind": {k: summarize(v) for k, v in sorted(kinds.items())}}
     return report, outcomes
-
-
-def read_labeled(path: Path) -> list[dict]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ChatbotError(f"cannot read {path}: {exc}") from None
-    items = []
-    for number, line in enumerate(lines, 1):
-        if line.strip():
-            try:
-                item = json.loads(line)
-            except ValueError:
-                raise ChatbotError(f"{path}:{number} is not JSON") from None
-            if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-                raise ChatbotError(f"{path}:{number} has no \"question\" string")
-            items.append(item)
-    return items
 
 
 COLUMNS = ("questions", "answer@1", "hit@1", "hit@3", "section@1", "mrr", "scope_accuracy", "false_decline",
