@@ -42,16 +42,16 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGINT, _interrupt)  # even when started in the background with SIGINT ignored
     store = demo = None
     try:
-        print(f"Loading the guide index from {settings.index_dir} (building it first if needed)…", flush=True)
+        _say(f"Loading the guide index from {settings.index_dir} (building it first if needed)…")
         assistant = Assistant.load(settings, build=True, progress=True)
         assistant.warm_up()
         store = FeedbackStore(settings.feedback_db)
         demo = build_app(ChatApp(assistant, store), concurrency=args.concurrency)
         url = launch(demo, host=args.host, port=args.port, queue_size=args.queue_size, concurrency=args.concurrency)
-        print(f"Chat window running at {url}  (feedback: {settings.feedback_db}; Ctrl-C to stop)", flush=True)
+        _say(f"Chat window running at {url}  (feedback: {settings.feedback_db}; Ctrl-C to stop)")
         threading.Event().wait()
     except KeyboardInterrupt:
-        print("Stopping…", flush=True)
+        _say("Stopping…")
     finally:
         signal.signal(signal.SIGTERM, _exit_now)  # a second signal while stopping ends at once
         signal.signal(signal.SIGINT, _exit_now)
@@ -62,6 +62,14 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     return 0
+
+
+def _say(text: str) -> None:
+    """Print a status line; a terminal that has gone away must not stop a clean shutdown."""
+    try:
+        print(text, flush=True)
+    except OSError:
+        pass
 
 
 def _check_port(host: str, port: int) -> None:

@@ -77,19 +77,21 @@ def test_serve_stops_on_a_signal_releasing_the_port_with_feedback_saved(real_set
         process, url, _ = start(real_settings, feedback_db, "--port", str(port))
     else:  # also: GRADIO_SERVER_PORT is honoured when --port is not given
         process, url, _ = start(real_settings, feedback_db, env=dict(ENV, GRADIO_SERVER_PORT=str(port)))
-    assert url == f"http://127.0.0.1:{port}/"
-    answers = ask(url, "What certifications can a medical assistant get?", "and how much do they earn?", "What is the capital of France?")
-    assert [answers[0]["reason"], answers[2]["reason"]] == ["answered", "not_in_guide"]
-    assert answers[1]["interpreted_as"] == "What certifications can a medical assistant get? and how much do they earn?"
-    assert not port_is_free(port)
-
-    process.send_signal(signum)
     try:
+        assert url == f"http://127.0.0.1:{port}/"
+        answers = ask(url, "What certifications can a medical assistant get?", "and how much do they earn?", "What is the capital of France?")
+        assert not port_is_free(port)
+        process.send_signal(signum)
         code = process.wait(timeout=STOP_WITHIN)
     except subprocess.TimeoutExpired:
-        process.kill()
         pytest.fail(f"serve still running {STOP_WITHIN}s after {signum.name}")
+    finally:
+        if process.poll() is None:  # a failed step must not leave the server running
+            process.kill()
+            process.wait()
     output = process.stdout.read()
+    assert [answers[0]["reason"], answers[2]["reason"]] == ["answered", "not_in_guide"]
+    assert answers[1]["interpreted_as"] == "What certifications can a medical assistant get? and how much do they earn?"
     assert code == 0, output
     assert "Stopping" in output and "Traceback" not in output
     assert port_is_free(port)
