@@ -17,6 +17,12 @@ from .settings import Settings
 SHOWN_PASSAGES = 3
 SUGGESTIONS = 3
 EMPTY_REPLY = "Please type a question about medical-assistant careers, for example “What does a medical assistant do?”"
+INSTRUCTIONS = "instructions"
+INSTRUCTIONS_REPLY = (
+    "I only answer questions about medical-assistant careers, quoting the guide; I can't follow other "
+    "instructions. Try: “What does a medical assistant do?”"
+)
+INSTRUCTIONS_NOTICE = "Instructions in your message were ignored; only its question was answered."
 NOT_IN_GUIDE_REPLY = "The guide doesn't cover this. The nearest sections are listed below."
 
 
@@ -49,6 +55,10 @@ class Assistant:
             return Answer(question=question, answer=EMPTY_REPLY, in_scope=False, reason=EMPTY)
         query = read_query(question, history, vocabulary=self.vocabulary, known=self.known_words, topic=self.topic)
         notice = "Your message was long, so only its first 1,000 characters were read." if query.trimmed else ""
+        if query.instructions_removed:
+            notice = " ".join(filter(None, [notice, INSTRUCTIONS_NOTICE]))
+        if not any(ch.isalnum() for ch in query.focus):
+            return Answer(question=question, answer=INSTRUCTIONS_REPLY, in_scope=False, reason=INSTRUCTIONS)
         kind = intent.classify(query.focus)
         if kind is not None:
             return Answer(question=question, answer=intent.REPLIES[kind], in_scope=False, reason=kind,
@@ -56,9 +66,15 @@ class Assistant:
         ranking = self.retriever.rank(query)
         start = time.perf_counter()
         selection = select(query, ranking, self.index.passages, self.index.sentence_offsets)
+        ranking = selection.ranking
         hits = tuple(self._hit(int(pid), float(score), ranking) for pid, score in zip(ranking.ids[:SHOWN_PASSAGES], ranking.scores[:SHOWN_PASSAGES]))
         timings = dict(ranking.timings_ms, select=(time.perf_counter() - start) * 1000)
         timings["total"] = (time.perf_counter() - started) * 1000
+        if not selection.in_scope and selection.missing_figure and query.is_followup:
+            # "and how much do they earn?" asks for a figure the earlier topic's passages lack: read it alone
+            standalone = self.ask(question)
+            if standalone.in_scope:
+                return standalone
         if not selection.in_scope:
             return Answer(question=question, answer=NOT_IN_GUIDE_REPLY, in_scope=False, reason=NOT_IN_GUIDE,
                           passages=hits, interpreted_as=query.interpreted_as, notice=notice,

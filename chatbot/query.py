@@ -57,6 +57,13 @@ SYNONYMS: dict[str, str] = {
     "state": "state", "where": "settings work", "workplace": "settings", "places": "settings",
 }
 
+# A sentence that tries to steer the assistant rather than ask ("Ignore the guide and …").
+_INSTRUCTION = re.compile(
+    r"[^.!?]*(\b(ignore|disregard|forget|override)\b[^.!?]*\b(guide|article|instructions?|above|previous|prior|"
+    r"rules|prompt|context|everything)\b|\bsystem prompt\b|\byou are now\b|\bpretend (to be|you are)\b|"
+    r"\bjailbreak\b|\bdeveloper mode\b)[^.!?]*(?:[.!?]+|$)",
+    re.I,
+)
 _TAG = re.compile(r"<[^>]{0,200}>")
 _WORD = re.compile(r"[^\W\d_][\w'&/.-]*[^\W_]|[^\W\d_&]|&|\$?\d[\d,.]*%?")
 _FOLLOW_START = re.compile(r"^(and|also|but|so|then|what about|how about|and what about|what if|same for|plus)\b", re.I)
@@ -83,6 +90,8 @@ class Query:
     interpreted_as: str  # the question with follow-up context, as shown to the user
     is_followup: bool
     trimmed: bool
+    topic: str = ""  # the guide's main subject, e.g. "medical assistant"
+    instructions_removed: bool = False  # sentences that tried to steer the assistant were left out
 
 
 def clean(message: str) -> str:
@@ -111,7 +120,9 @@ def read_query(
     trimmed = len(text) > MAX_QUESTION_CHARS
     if trimmed:
         text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
-    focus = focus_of(text)
+    asked = _INSTRUCTION.sub(" ", text)
+    removed = asked != text
+    focus = focus_of(" ".join(asked.split()))
     previous = [clean(h) for h in history if clean(h)]
     followup = bool(previous) and is_followup(focus, vocabulary)
     context = previous[-1][:MAX_QUESTION_CHARS] if followup else ""
@@ -125,8 +136,10 @@ def read_query(
         own=without_topic(expand(focus, vocabulary, known), topic) if followup else without_topic(expanded, topic),
         lexical=_lexical(expanded, topic),
         interpreted_as=interpreted,
+        topic=topic,
         is_followup=followup,
         trimmed=trimmed,
+        instructions_removed=removed,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -18,6 +18,8 @@ PASSAGE_BONUS = 0.5  # how much a sentence's passage score counts towards the se
 # Below this fused score the guide is taken not to answer. Calibrated on the labeled dev set:
 # off-topic questions score 0.24-0.25 there, the lowest answerable one 0.33 (README, "Evaluation").
 IN_SCOPE_MIN = 0.30
+FIGURE_POOL = 3  # passages searched for the kind of figure a question asks for
+FIGURE_MARGIN = 0.05  # how far below the best such a passage may score and still answer
 
 # Questions that ask for a kind of figure, and what a passage must hold to answer them.
 EXPECTED_FIGURES = (
@@ -46,7 +48,8 @@ class Selection:
     quotes: list[tuple[str, Passage]]
     in_scope: bool
     confidence: float
-    missing_figure: bool = False
+    ranking: Ranking  # the ranking the quotes come from (a passage holding an asked-for figure may lead it)
+    missing_figure: bool = False  # declined because no close passage holds the kind of figure asked for
 
 
 def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_offsets: np.ndarray) -> Selection:
@@ -68,7 +71,7 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
                 continue
             scored.append((score, first + j, sentence, passage))
     if not scored:
-        return Selection([], False, 0.0)
+        return Selection([], False, 0.0, ranking)
     top = pool[0][0]
     lead = max((s for s in scored if s[3] is top), key=lambda s: s[0])
     chosen = [lead]
@@ -77,11 +80,15 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
             chosen.append(candidate)
     chosen = _with_continuation(chosen, lead, scored)
     if _COMPARISON.search(question):
-        chosen = _with_both_sides(chosen, scored, set(content_words(query.lexical)))
+        topic = {_singular(w) for w in query.topic.split()}
+        chosen = _with_both_sides(chosen, scored, {_singular(w) for w in content_words(query.lexical)} - topic, topic)
     confidence = ranking.confidence
     missing = _missing_figure(query.focus, top)
+    if missing and (holder := _figure_holder(query.focus, pool)) is not None:
+        # the best passage lacks the figure asked for, a close runner-up has it: answer from that one
+        return select(query, _promoted(ranking, holder.id), passages, sentence_offsets)
     quotes = [(sentence, passage) for _, _, sentence, passage in chosen[:MAX_QUOTES]]
-    return Selection(quotes, confidence >= IN_SCOPE_MIN and not missing, confidence, missing)
+    return Selection(quotes, confidence >= IN_SCOPE_MIN and not missing, confidence, ranking, missing)
 
 
 def _with_continuation(chosen: list, lead: tuple, scored: list) -> list:
@@ -92,22 +99,41 @@ def _with_continuation(chosen: list, lead: tuple, scored: list) -> list:
     return [lead, following] + [c for c in chosen if c is not lead][: MAX_QUOTES - 2]
 
 
-def _with_both_sides(chosen: list, scored: list, asked: set[str]) -> list:
+def _with_both_sides(chosen: list, scored: list, asked: set[str], topic: set[str]) -> list:
     """For a comparison, quote both labelled sides ("Nurses: …", "Medical Assistants: …") of the best
-    passage that has them, when the question names one of its sides."""
+    passage that has them, when the question names a side other than the guide's topic."""
     for passage in dict.fromkeys(s[3] for s in sorted(scored, key=lambda s: -s[0])):
         sides = sorted((s for s in scored if s[3] is passage and _LABELLED.match(s[2])), key=lambda s: -s[0])[:2]
-        labels = {_singular(w) for s in sides for w in content_words(_LABELLED.match(s[2]).group(1))}
-        if len(sides) == 2 and labels & {_singular(w) for w in asked}:
+        labels = {_singular(w) for s in sides for w in content_words(_LABELLED.match(s[2]).group(1))} - topic
+        if len(sides) == 2 and labels & asked:
             sides.sort(key=lambda s: s[1])
             rest = [c for c in chosen if c not in sides]
-            return (rest[:1] + sides) if rest and rest[0][3] is not passage else sides + rest[:1]
+            if chosen[0] in sides or chosen[0][3] is passage:
+                return sides + [c for c in rest if c[3] is passage][:1]
+            return chosen[:1] + sides
     return chosen
 
 
 def _singular(word: str) -> str:
     word = word.removesuffix("'s")
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def _figure_holder(question: str, pool: list[tuple[Passage, float]]) -> Passage | None:
+    """The runner-up passage holding the kind of figure asked for, if it scores close to the best."""
+    best = pool[0][1]
+    for passage, score in pool[1:FIGURE_POOL]:
+        if score >= best - FIGURE_MARGIN and not _missing_figure(question, passage):
+            return passage
+    return None
+
+
+def _promoted(ranking: Ranking, pid: int) -> Ranking:
+    """The ranking with passage `pid` moved to the top."""
+    at = int(np.flatnonzero(ranking.ids == pid)[0])
+    order = np.r_[at, np.delete(np.arange(len(ranking.ids)), at)]
+    return replace(ranking, ids=ranking.ids[order], scores=ranking.scores[order], dense=ranking.dense[order],
+                   sentence=ranking.sentence[order], lexical=ranking.lexical[order])
 
 
 def _missing_figure(question: str, passage: Passage) -> bool:
