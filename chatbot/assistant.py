@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Sequence
 
 from . import intent
@@ -72,9 +73,10 @@ class Assistant:
         timings["total"] = (time.perf_counter() - started) * 1000
         if not selection.in_scope and selection.missing_figure and query.is_followup:
             # "and how much do they earn?" asks for a figure the earlier topic's passages lack: read it alone
+            # (still shown as read with the earlier question, which decided that its sections lack it)
             standalone = self.ask(question)
             if standalone.in_scope:
-                return standalone
+                return replace(standalone, interpreted_as=query.interpreted_as)
         if not selection.in_scope:
             return Answer(question=question, answer=NOT_IN_GUIDE_REPLY, in_scope=False, reason=NOT_IN_GUIDE,
                           passages=hits, interpreted_as=query.interpreted_as, notice=notice,

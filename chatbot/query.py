@@ -27,6 +27,8 @@ ABBREVIATIONS: dict[str, str] = {
     "dr": "doctor", "drs": "doctors", "doc": "doctor", "docs": "doctors", "er": "emergency room",
     "ob": "obstetrics", "gyn": "gynecology", "obgyn": "obstetrics gynecology", "peds": "pediatrics",
     "cali": "California", "ca": "California", "wa": "Washington", "ma.": "Massachusetts", "mass": "Massachusetts",
+    "shot": "shot injection", "shots": "shots injections", "jab": "jab injection", "jabs": "jabs injections",
+    "avg": "average", "approx": "approximately", "min": "minimum", "max": "maximum",
     "yr": "year", "yrs": "years", "mo": "months", "mos": "months", "hr": "hour", "hrs": "hours", "k": "thousand",
     "r": "are", "u": "you", "ur": "your", "n": "and", "y": "why", "b4": "before", "w/": "with", "w/o": "without",
     "wat": "what", "wut": "what", "wht": "what", "whats": "what is", "hw": "how", "cuz": "because", "bc": "because",

@@ -84,7 +84,7 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
         chosen = _with_both_sides(chosen, scored, {_singular(w) for w in content_words(query.lexical)} - topic, topic)
     confidence = ranking.confidence
     missing = _missing_figure(query.focus, top)
-    if missing and (holder := _figure_holder(query.focus, pool)) is not None:
+    if missing and (holder := _figure_holder(query.focus, pool, ranking.lexical)) is not None:
         # the best passage lacks the figure asked for, a close runner-up has it: answer from that one
         return select(query, _promoted(ranking, holder.id), passages, sentence_offsets)
     quotes = [(sentence, passage) for _, _, sentence, passage in chosen[:MAX_QUOTES]]
@@ -119,11 +119,12 @@ def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
-def _figure_holder(question: str, pool: list[tuple[Passage, float]]) -> Passage | None:
+def _figure_holder(question: str, pool: list[tuple[Passage, float]], lexical_scores) -> Passage | None:
     """The runner-up passage holding the kind of figure asked for, if it scores close to the best."""
     best = pool[0][1]
-    for passage, score in pool[1:FIGURE_POOL]:
-        if score >= best - FIGURE_MARGIN and not _missing_figure(question, passage):
+    for (passage, score), lexical in zip(pool[1:FIGURE_POOL], lexical_scores[1:FIGURE_POOL]):
+        # close overall, and at least as close in words: "how long … exam results" is not about programs
+        if score >= best - FIGURE_MARGIN and lexical >= lexical_scores[0] and not _missing_figure(question, passage):
             return passage
     return None
 
