@@ -486,14 +486,19 @@ def synthetic_passages(guide: list, count: int, rng: np.random.Generator) -> lis
 
 
 def write_synthetic_corpus(guide: list, count: int, path: Path, rng: np.random.Generator) -> None:
-    """A Markdown guide of `count` passages (one paragraph per numbered sub-section)."""
+    """A Markdown guide of `count` passages (one paragraph per numbered sub-section). Sentences
+    are numbered ("Point 7.2: …") so that, as in a real corpus, no two are the same text."""
+    from .chunking import split_sentences
+
     sentences = [s for p in guide for s in p.sentences]
     lines = ["# Synthetic career guide", ""]
     for number, (base, rows) in enumerate(synthetic_passages(guide, count, rng)):
         section = guide[base].section
         if number % 10 == 0:
             lines += [f"## Part {number // 10 + 1}: {section[0]}", ""]
-        lines += [f"### {section[-1]} ({number + 1})", "", " ".join(sentences[r] for r in rows), ""]
+        pieces = [piece for r in rows for piece in split_sentences(sentences[r])]
+        text = " ".join(f"Point {number + 1}.{j + 1}: {piece}" for j, piece in enumerate(pieces))
+        lines += [f"### {section[-1]} ({number + 1})", "", text, ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
 

@@ -100,9 +100,12 @@ def table(results: dict) -> str:
                      f"recall@10 {figures['recall_at_10']:.3f}, @50 {figures['recall_at_50']:.3f}"
                      + (f", built in {figures['build_s']:.1f} s" if figures["build_s"] is not None else "")))
     onnx, faiss = threads["onnx_encode_ms_by_intra_op_threads"], threads["warm_answer_ms_by_faiss_threads"]
+    typo = threads["typo_corrector"]
     rows += [
         ("ONNX encode p50, 1 / 2 intra-op threads", f"{onnx['1']['p50']:.2f} / {onnx['2']['p50']:.2f} ms", ""),
         ("warm answer p50, 1 / 2 FAISS threads", f"{faiss['1']['p50']:.2f} / {faiss['2']['p50']:.2f} ms", ""),
+        (f"typo correction of a new word, {typo['guide_vocabulary_words']:,} / {typo['large_vocabulary_words']:,}-word vocabulary",
+         f"{typo['guide_ms_per_word']['p50']:.1f} / {typo['large_ms_per_word']['p50']:.0f} ms", "p50 (query.correct, difflib)"),
     ]
     width = max(len(r[0]) for r in rows)
     lines = [f"{name:<{width}}  {value:<22} {note}".rstrip() for name, value, note in rows]
