@@ -36,7 +36,6 @@ class Ranking:
     lexical: np.ndarray  # BM25 / max BM25, aligned with ids
     sentence_scores: dict[int, float]  # sentence row -> cosine, for every candidate's sentences
     quote_scores: dict[int, float]  # the same for the message's own question (differs for follow-ups)
-    lexical_best: float  # highest raw BM25 score
     confidence: float  # best fused score
     timings_ms: dict[str, float]
 
@@ -89,7 +88,6 @@ class Retriever:
             vector[0], passage_matrix, sentence_matrix, index.heading_vectors[ids], bm25[ids], starts
         )
         own_sims = sentence_matrix @ vectors[-1] if len(vectors) > 1 else sims
-        top = float(bm25.max()) if len(bm25) else 0.0
         order = np.argsort(-fused, kind="stable")
         timings["fusion"] = _since(start)
         return Ranking(
@@ -100,7 +98,6 @@ class Retriever:
             lexical=lexical[order],
             sentence_scores=dict(zip(rows.tolist(), sims.tolist())),
             quote_scores=dict(zip(rows.tolist(), own_sims.tolist())),
-            lexical_best=top,
             confidence=float(fused.max()) if len(fused) else 0.0,
             timings_ms=timings,
         )

@@ -47,7 +47,6 @@ class Selection:
 
     quotes: list[tuple[str, Passage]]
     in_scope: bool
-    confidence: float
     ranking: Ranking  # the ranking the quotes come from (a passage holding an asked-for figure may lead it)
     missing_figure: bool = False  # declined because no close passage holds the kind of figure asked for
 
@@ -71,7 +70,7 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
                 continue
             scored.append((score, first + j, sentence, passage))
     if not scored:
-        return Selection([], False, 0.0, ranking)
+        return Selection([], False, ranking)
     top = pool[0][0]
     lead = max((s for s in scored if s[3] is top), key=lambda s: s[0])
     chosen = [lead]
@@ -82,13 +81,12 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
     if _COMPARISON.search(question):
         topic = {_singular(w) for w in query.topic.split()}
         chosen = _with_both_sides(chosen, scored, {_singular(w) for w in content_words(query.lexical)} - topic, topic)
-    confidence = ranking.confidence
     missing = _missing_figure(query.focus, top)
     if missing and (holder := _figure_holder(query.focus, pool, ranking.lexical)) is not None:
         # the best passage lacks the figure asked for, a close runner-up has it: answer from that one
         return select(query, _promoted(ranking, holder.id), passages, sentence_offsets)
     quotes = [(sentence, passage) for _, _, sentence, passage in chosen[:MAX_QUOTES]]
-    return Selection(quotes, confidence >= IN_SCOPE_MIN and not missing, confidence, ranking, missing)
+    return Selection(quotes, ranking.confidence >= IN_SCOPE_MIN and not missing, ranking, missing)
 
 
 def _with_continuation(chosen: list, lead: tuple, scored: list) -> list:
