@@ -413,28 +413,54 @@ def thread_settings(assistant, options: BenchOptions) -> dict:
     feeds = [{name: np.array([getattr(e, attr)], dtype=np.int64) for name, attr in
               (("input_ids", "ids"), ("attention_mask", "attention_mask"), ("token_type_ids", "type_ids"))
               if name in config["inputs"]} for e in encodings]
-    onnx = {}
+    sessions = {}
     for threads in (1, 2):
         session_options = onnxruntime.SessionOptions()
         session_options.intra_op_num_threads = threads
         session_options.inter_op_num_threads = 1
-        session = onnxruntime.InferenceSession(str(folder / "model.onnx"), session_options, providers=["CPUExecutionProvider"])
-        session.run(None, feeds[0])
-        onnx[str(threads)] = _summary(_timed(lambda f=f: session.run(None, f)) for _ in range(options.repeats) for f in feeds)
+        sessions[str(threads)] = onnxruntime.InferenceSession(str(folder / "model.onnx"), session_options, providers=["CPUExecutionProvider"])
+        sessions[str(threads)].run(None, feeds[0])
+    onnx: dict[str, list[float]] = {name: [] for name in sessions}
+    answers: dict[str, list[float]] = {"1": [], "2": []}
     default = faiss.omp_get_max_threads()
-    answers = {}
-    for threads in (1, 2):
-        faiss.omp_set_num_threads(threads)
-        answers[str(threads)] = _summary(_timed(lambda q=q: assistant.ask(q)) for _ in range(options.repeats) for q in QUESTIONS)
+    for _ in range(options.repeats):  # the settings take turns, so that both see the same load
+        for feed, question in zip(feeds, QUESTIONS):
+            for name, session in sessions.items():
+                onnx[name].append(_timed(lambda: session.run(None, feed)))
+            for name in answers:
+                faiss.omp_set_num_threads(int(name))
+                answers[name].append(_timed(lambda: assistant.ask(question)))
     faiss.omp_set_num_threads(default)
+    onnx = {name: _summary(values) for name, values in onnx.items()}
+    answers = {name: _summary(values) for name, values in answers.items()}
+    concurrent = {name: _two_callers(session, feeds, options.repeats) for name, session in sessions.items()}
     return {
         "typo_corrector": typo_corrector(assistant, tokenizer_vocabulary=json.loads((folder / "tokenizer.json").read_text())["model"]["vocab"]),
         "onnx_encode_ms_by_intra_op_threads": onnx,
+        "onnx_encode_ms_two_callers_by_intra_op_threads": concurrent,  # as `serve` answers two at once
         "warm_answer_ms_by_faiss_threads": answers,
         "faiss_default_threads": default,
         "omp_num_threads_env": os.environ.get("OMP_NUM_THREADS", ""),
         "blas": _blas_threads(),
     }
+
+
+def _two_callers(session, feeds: list[dict], repeats: int) -> dict:
+    """Two threads encoding at once through one session: per-call latency and encodes per second."""
+    latencies: list[float] = []
+
+    def work() -> None:
+        for _ in range(repeats):
+            for feed in feeds:
+                latencies.append(_timed(lambda: session.run(None, feed)))
+
+    start = time.perf_counter()
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return dict(_summary(latencies), per_s=len(latencies) / (time.perf_counter() - start))
 
 
 MISSPELLINGS = ("assistent", "certifcation", "salery", "externshipp", "injectons", "schedual", "phlebotamy", "vaccum")

@@ -100,9 +100,11 @@ def table(results: dict) -> str:
                      f"recall@10 {figures['recall_at_10']:.3f}, @50 {figures['recall_at_50']:.3f}"
                      + (f", built in {figures['build_s']:.1f} s" if figures["build_s"] is not None else "")))
     onnx, faiss = threads["onnx_encode_ms_by_intra_op_threads"], threads["warm_answer_ms_by_faiss_threads"]
-    typo = threads["typo_corrector"]
+    typo, two = threads["typo_corrector"], threads["onnx_encode_ms_two_callers_by_intra_op_threads"]
     rows += [
         ("ONNX encode p50, 1 / 2 intra-op threads", f"{onnx['1']['p50']:.2f} / {onnx['2']['p50']:.2f} ms", ""),
+        ("  two callers at once (as serve), 1 / 2 threads", f"{two['1']['p50']:.2f} / {two['2']['p50']:.2f} ms",
+         f"{two['1']['per_s']:.0f} / {two['2']['per_s']:.0f} encodes/s"),
         ("warm answer p50, 1 / 2 FAISS threads", f"{faiss['1']['p50']:.2f} / {faiss['2']['p50']:.2f} ms", ""),
         (f"typo correction of a new word, {typo['guide_vocabulary_words']:,} / {typo['large_vocabulary_words']:,}-word vocabulary",
          f"{typo['guide_ms_per_word']['p50']:.1f} / {typo['large_ms_per_word']['p50']:.0f} ms", "p50 (query.correct, difflib)"),

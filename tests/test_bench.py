@@ -37,6 +37,7 @@ FIGURES = [
     "large.search.approximate.build_s", "large.search.approximate.recall_at_10", "large.search.flat.search_ms_1_thread.p50",
     "threads.onnx_encode_ms_by_intra_op_threads.1.p50", "threads.onnx_encode_ms_by_intra_op_threads.2.p50",
     "threads.warm_answer_ms_by_faiss_threads.1.p50", "threads.warm_answer_ms_by_faiss_threads.2.p50",
+    "threads.onnx_encode_ms_two_callers_by_intra_op_threads.1.per_s", "threads.onnx_encode_ms_two_callers_by_intra_op_threads.2.per_s",
     "imports.total_ms", "threads.typo_corrector.large_ms_per_word.p50",
 ]
 
