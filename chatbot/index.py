@@ -189,6 +189,8 @@ def load_index(settings: Settings, *, check_fresh: bool = True) -> LoadedIndex:
     """Load and validate the live index; raise one clear error if it is missing, corrupt or stale."""
     import faiss
 
+    faiss.omp_set_num_threads(1)  # one thread per question: two oversubscribe 2 cores under load (scripts/bench.py)
+
     hint = rebuild_hint(settings)
     folder = live_folder(settings.index_dir, hint=hint)
     manifest = read_manifest(folder, hint=hint)

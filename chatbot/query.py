@@ -207,8 +207,20 @@ def correct(word: str, vocabulary: frozenset[str]) -> str:
 
 @lru_cache(maxsize=4096)
 def _closest(word: str, vocabulary: frozenset[str]) -> str:
-    match = get_close_matches(word, [v for v in vocabulary if abs(len(v) - len(word)) <= 2], n=1, cutoff=0.84)
+    buckets = _by_length(vocabulary)
+    candidates = [v for n in range(len(word) - 2, len(word) + 3) for v in buckets.get(n, ()) if v[0] == word[0] or v[1] == word[1]]
+    match = get_close_matches(word, candidates, n=1, cutoff=0.84)
     return match[0] if match else word
+
+
+@lru_cache(maxsize=8)
+def _by_length(vocabulary: frozenset[str]) -> dict[int, list[str]]:
+    """Words by length, so a misspelling is compared only with words about as long and alike at the start."""
+    buckets: dict[int, list[str]] = {}
+    for word in sorted(vocabulary):
+        if len(word) >= 2:
+            buckets.setdefault(len(word), []).append(word)
+    return buckets
 
 
 def _lexical(expanded: str, topic: str) -> str:
