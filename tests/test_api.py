@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 
-from chatbot.app import ChatApp, build_app, launch
-from chatbot.feedback import FeedbackStore, summarize
+from chatbot.feedback import summarize
+from helpers.app_server import running_app
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -16,20 +15,10 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 SALARY = ["Career Outlook and Salary in the U.S.", "Salary Range"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(assistant, tmp_path_factory):
-    store = FeedbackStore(tmp_path_factory.mktemp("api") / "feedback.sqlite3")
-    demo = build_app(ChatApp(assistant, store))
-    url = launch(demo, host="127.0.0.1", port=free_port())
-    yield url, store
-    demo.close(verbose=False)
-    store.close()
+    with running_app(assistant, tmp_path_factory.mktemp("api")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import time
 from urllib.parse import urlparse
 
 import pytest
 
-from chatbot.app import TITLE, ChatApp, build_app, launch
-from chatbot.feedback import FeedbackStore, summarize
+from chatbot.app import TITLE
+from chatbot.feedback import summarize
+from helpers.app_server import running_app
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -25,20 +25,10 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(assistant, tmp_path_factory):
-    store = FeedbackStore(tmp_path_factory.mktemp("browser") / "feedback.sqlite3")
-    demo = build_app(ChatApp(assistant, store))
-    url = launch(demo, host="127.0.0.1", port=free_port())
-    yield url, store
-    demo.close(verbose=False)
-    store.close()
+    with running_app(assistant, tmp_path_factory.mktemp("browser")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
