@@ -545,7 +545,7 @@ def large_index(guide_index, options: BenchOptions) -> dict:
     ones (what the build chooses above EXACT_SEARCH_MAX_ROWS rows) and the build's choice itself."""
     import faiss
 
-    from .index import searched_exactly, vector_index
+    from .vector_store import searched_exactly, vector_index
 
     rng = np.random.default_rng(options.seed)
     log.info("generating %d synthetic passages", options.large_passages)

@@ -12,28 +12,27 @@ import hashlib
 import json
 import logging
 import os
-import shlex
 import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from .chunking import CHUNKER_VERSION, Passage, chunk_documents, list_units
-from .corpus import corpus_files, load_corpus
+from .corpus import load_corpus
 from .embedding import Encoder, ModelInfo, resolve_model
-from .errors import REBUILD_HINT, CorpusError, IndexCorruptError, IndexMissingError, IndexStaleError
+from .errors import REBUILD_HINT, IndexCorruptError, IndexMissingError, IndexStaleError
+from .manifest import MANIFEST, Manifest, corpus_hashes, file_sha256, read_manifest, rebuild_hint, staleness
 from .settings import Settings
+from .vector_store import vector_index
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
 CURRENT = "CURRENT"
-MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 PASSAGE_VECTORS = "passages.faiss"
 SENTENCE_VECTORS = "sentences.faiss"
@@ -41,40 +40,6 @@ HEADING_VECTORS = "headings.npy"
 CACHE = "vectors.npz"
 ENCODER = "encoder"
 CHECKED_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, HEADING_VECTORS, CACHE)
-# Above this many rows a FAISS index is IVF (√rows lists, 1/IVF_PROBED_FRACTION of them searched)
-# instead of flat: a flat scan of 10,000 rows takes ~2 ms on one core (far more when two FAISS
-# threads share two busy cores), and at 100,000 passages IVF still finds >= 0.99 of exact
-# search's top 10 (scripts/bench.py).
-EXACT_SEARCH_MAX_ROWS = 10_000
-IVF_PROBED_FRACTION = 12
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What an index was built from; compared with the corpus and model before use."""
-
-    model: str
-    model_path: str
-    model_sha256: str
-    dimension: int
-    normalized: bool
-    chunker_version: str
-    corpus: dict[str, str]
-    files: dict[str, str]
-    query_encoder: str
-    passages: int
-    sentences: int
-    built_at: str
-    format_version: int = FORMAT_VERSION
-    encoder_files: dict[str, int] = field(default_factory=dict)  # sizes: hashing model.onnx at each load is slow
-
-    def to_json(self) -> str:
-        return json.dumps(self.__dict__, indent=2, sort_keys=True)
-
-
-_FIELD_TYPES = {"str": str, "int": int, "bool": bool, "dict[str, str]": dict, "dict[str, int]": dict}
-
-
 @dataclass(frozen=True)
 class BuildReport:
     """What a build did."""
@@ -111,19 +76,6 @@ class LoadedIndex:
         return self._encoder
 
 
-def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
-    """sha256 of every corpus file the loader reads, by file name."""
-    if not corpus_dir.is_dir():
-        return {}
-    hashes = {}
-    for path in corpus_files(corpus_dir):
-        try:
-            hashes[path.name] = _sha256(path)
-        except OSError as exc:
-            raise CorpusError(f"corpus file {path} cannot be read: {exc.strerror}; fix or remove it") from None
-    return hashes
-
-
 def embed_text(passage: Passage) -> str:
     """What the dense model sees for a passage: its text (headings are embedded on their own)."""
     return passage.text
@@ -152,37 +104,6 @@ def live_folder(index_dir: Path, *, hint: str = REBUILD_HINT) -> Path:
     if not name or "/" in name or not folder.is_dir():
         raise IndexCorruptError(f"{pointer} names a missing build {name!r}; {hint}")
     return folder
-
-
-def read_manifest(folder: Path, *, hint: str = REBUILD_HINT) -> Manifest:
-    try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise TypeError("not a JSON object")
-        if data.get("format_version") != FORMAT_VERSION:
-            raise IndexStaleError(f"index in {folder.parent} has an older format; {hint}")
-        manifest = Manifest(**data)
-        if not all(isinstance(getattr(manifest, f.name), _FIELD_TYPES[f.type]) for f in fields(Manifest)):
-            raise TypeError("a field has the wrong type")
-        return manifest
-    except (OSError, ValueError, TypeError) as exc:
-        raise IndexCorruptError(f"index manifest {folder / MANIFEST} is unreadable ({type(exc).__name__}); {hint}") from None
-
-
-def staleness(settings: Settings, manifest: Manifest) -> str:
-    """Why the index no longer matches the corpus or model, or "" when it does."""
-    if manifest.chunker_version != CHUNKER_VERSION:
-        return "the passage splitter changed since the index was built"
-    current = corpus_hashes(settings.corpus_dir)
-    removed = sorted(set(manifest.corpus) - set(current))
-    added = sorted(set(current) - set(manifest.corpus))
-    edited = sorted(name for name in current.keys() & manifest.corpus.keys() if current[name] != manifest.corpus[name])
-    changes = [f"{name} {what}" for what, names in (("removed", removed), ("added", added), ("edited", edited)) for name in names]
-    if changes:
-        return "the corpus changed since the index was built (" + ", ".join(changes) + ")"
-    if settings.model != manifest.model and resolve_model(settings.model).weights_sha256 != manifest.model_sha256:
-        return f"the index was built with model {manifest.model!r}, not {settings.model!r}"
-    return ""
 
 
 def load_index(settings: Settings, *, check_fresh: bool = True) -> LoadedIndex:
@@ -263,7 +184,7 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
             manifest = Manifest(
                 model=settings.model, model_path=str(model.path), model_sha256=model.weights_sha256,
                 dimension=dimension, normalized=True, chunker_version=CHUNKER_VERSION, corpus=hashes,
-                files={name: _sha256(folder / name) for name in CHECKED_FILES},
+                files={name: file_sha256(folder / name) for name in CHECKED_FILES},
                 query_encoder=query_encoder, passages=len(passages),
                 sentences=sum(len(sentence_embed_texts(p)) for p in passages),
                 built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -312,32 +233,6 @@ def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, prev
     return len(missing), len(set(keys)) - len(missing), query_encoder, dimension
 
 
-def vector_index(rows: np.ndarray, *, exact: bool | None = None):
-    """A FAISS inner-product index over unit vectors: exact (flat) up to EXACT_SEARCH_MAX_ROWS rows,
-    inverted lists above, where a flat scan would cost more than the rest of a question."""
-    import faiss
-
-    rows = np.ascontiguousarray(rows, dtype=np.float32)
-    if exact is None:
-        exact = searched_exactly(len(rows))
-    if exact:
-        index = faiss.IndexFlatIP(rows.shape[1])
-    else:
-        lists = max(1, int(len(rows) ** 0.5))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(rows.shape[1]), rows.shape[1], lists, faiss.METRIC_INNER_PRODUCT)
-        index.cp.max_points_per_centroid = 64  # train on a sample: seconds, not minutes
-        index.train(rows)
-        index.nprobe = max(1, -(-lists // IVF_PROBED_FRACTION))  # saved with the index
-        index.make_direct_map()  # for reconstruct_batch
-    index.add(rows)
-    return index
-
-
-def searched_exactly(rows: int) -> bool:
-    """Whether an index of `rows` vectors is flat (exact) rather than inverted lists."""
-    return rows <= EXACT_SEARCH_MAX_ROWS
-
-
 def _place_query_encoder(folder: Path, previous: tuple[Path, Manifest] | None, model: ModelInfo, encoder) -> str:
     if previous is not None and encoder is None:
         old_folder, old = previous
@@ -382,7 +277,7 @@ def _intact_build(index_dir: Path) -> tuple[Path, Manifest] | None:
 def _damaged_file(folder: Path, manifest: Manifest) -> Path | None:
     """The first file of a build that is missing or differs from its manifest, or None."""
     for name, digest in manifest.files.items():
-        if not (folder / name).is_file() or _sha256(folder / name) != digest:
+        if not (folder / name).is_file() or file_sha256(folder / name) != digest:
             return folder / name
     for name, size in manifest.encoder_files.items():
         if not (folder / ENCODER / name).is_file() or (folder / ENCODER / name).stat().st_size != size:
@@ -434,26 +329,3 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-
-
-def rebuild_hint(settings: Settings) -> str:
-    """What to run to rebuild this index: `python -m chatbot build-index` and any non-default flags."""
-    default = Settings()
-    flags = [
-        f"{flag} {shlex.quote(str(value))}"
-        for flag, value, usual in (
-            ("--corpus", settings.corpus_dir, default.corpus_dir),
-            ("--index", settings.index_dir, default.index_dir),
-            ("--model", settings.model, default.model),
-        )
-        if value != usual
-    ]
-    return "run `" + " ".join(["python -m chatbot build-index", *flags]) + "`"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

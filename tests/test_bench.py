@@ -16,7 +16,7 @@ import pytest
 from chatbot.benchmarking import QUESTIONS, TARGETS, synthetic_passages, write_synthetic_corpus
 from chatbot.chunking import chunk_documents, split_sentences
 from chatbot.corpus import load_corpus
-from chatbot.index import EXACT_SEARCH_MAX_ROWS, searched_exactly, vector_index
+from chatbot.vector_store import EXACT_SEARCH_MAX_ROWS, searched_exactly, vector_index
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "corpus"

@@ -6,7 +6,6 @@ Also: a build killed (SIGKILL) at any moment leaves the previous index loadable 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess

@@ -1,0 +1,111 @@
+"""What an index was built from, and whether that still matches the corpus and the model."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .chunking import CHUNKER_VERSION
+from .corpus import corpus_files
+from .embedding import resolve_model
+from .errors import REBUILD_HINT, CorpusError, IndexCorruptError, IndexStaleError
+from .settings import Settings
+
+FORMAT_VERSION = 3
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built from; compared with the corpus and model before use."""
+
+    model: str
+    model_path: str
+    model_sha256: str
+    dimension: int
+    normalized: bool
+    chunker_version: str
+    corpus: dict[str, str]
+    files: dict[str, str]
+    query_encoder: str
+    passages: int
+    sentences: int
+    built_at: str
+    format_version: int = FORMAT_VERSION
+    encoder_files: dict[str, int] = field(default_factory=dict)  # sizes: hashing model.onnx at each load is slow
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=2, sort_keys=True)
+
+
+_FIELD_TYPES = {"str": str, "int": int, "bool": bool, "dict[str, str]": dict, "dict[str, int]": dict}
+
+
+def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
+    """sha256 of every corpus file the loader reads, by file name."""
+    if not corpus_dir.is_dir():
+        return {}
+    hashes = {}
+    for path in corpus_files(corpus_dir):
+        try:
+            hashes[path.name] = file_sha256(path)
+        except OSError as exc:
+            raise CorpusError(f"corpus file {path} cannot be read: {exc.strerror}; fix or remove it") from None
+    return hashes
+
+
+def read_manifest(folder: Path, *, hint: str = REBUILD_HINT) -> Manifest:
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise IndexStaleError(f"index in {folder.parent} has an older format; {hint}")
+        manifest = Manifest(**data)
+        if not all(isinstance(getattr(manifest, f.name), _FIELD_TYPES[f.type]) for f in fields(Manifest)):
+            raise TypeError("a field has the wrong type")
+        return manifest
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexCorruptError(f"index manifest {folder / MANIFEST} is unreadable ({type(exc).__name__}); {hint}") from None
+
+
+def staleness(settings: Settings, manifest: Manifest) -> str:
+    """Why the index no longer matches the corpus or model, or "" when it does."""
+    if manifest.chunker_version != CHUNKER_VERSION:
+        return "the passage splitter changed since the index was built"
+    current = corpus_hashes(settings.corpus_dir)
+    removed = sorted(set(manifest.corpus) - set(current))
+    added = sorted(set(current) - set(manifest.corpus))
+    edited = sorted(name for name in current.keys() & manifest.corpus.keys() if current[name] != manifest.corpus[name])
+    changes = [f"{name} {what}" for what, names in (("removed", removed), ("added", added), ("edited", edited)) for name in names]
+    if changes:
+        return "the corpus changed since the index was built (" + ", ".join(changes) + ")"
+    if settings.model != manifest.model and resolve_model(settings.model).weights_sha256 != manifest.model_sha256:
+        return f"the index was built with model {manifest.model!r}, not {settings.model!r}"
+    return ""
+
+
+def rebuild_hint(settings: Settings) -> str:
+    """What to run to rebuild this index: `python -m chatbot build-index` and any non-default flags."""
+    default = Settings()
+    flags = [
+        f"{flag} {shlex.quote(str(value))}"
+        for flag, value, usual in (
+            ("--corpus", settings.corpus_dir, default.corpus_dir),
+            ("--index", settings.index_dir, default.index_dir),
+            ("--model", settings.model, default.model),
+        )
+        if value != usual
+    ]
+    return "run `" + " ".join(["python -m chatbot build-index", *flags]) + "`"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
