@@ -12,6 +12,7 @@ from difflib import get_close_matches
 from functools import lru_cache
 
 MAX_QUESTION_CHARS = 1000
+READ_CHARS = 4 * MAX_QUESTION_CHARS  # raw characters read to find those (tags and spaces fall away)
 
 # General domain vocabulary: abbreviations and chat shorthand people use about this career.
 ABBREVIATIONS: dict[str, str] = {
@@ -97,8 +98,10 @@ class Query:
 
 
 def clean(message: str) -> str:
-    """Printable text: tags and control characters removed, entities unescaped, spaces folded."""
-    text = html.unescape(_TAG.sub(" ", message))
+    """Printable text of the message's start: tags and control characters removed, entities
+    unescaped, spaces folded. Only the first READ_CHARS characters are read, so a huge paste costs
+    no more than a long question."""
+    text = html.unescape(_TAG.sub(" ", message[:READ_CHARS]))
     text = unicodedata.normalize("NFKC", text).replace("’", "'").replace("‘", "'")
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     return " ".join(text.split())
@@ -119,13 +122,13 @@ def read_query(
     which every passage shares and so is left out of what the dense model compares.
     """
     text = clean(message)
-    trimmed = len(text) > MAX_QUESTION_CHARS
-    if trimmed:
+    trimmed = len(text) > MAX_QUESTION_CHARS or len(message) > READ_CHARS
+    if len(text) > MAX_QUESTION_CHARS:
         text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
     asked = _INSTRUCTION.sub(" ", text)
     removed = asked != text
     focus = focus_of(" ".join(asked.split()))
-    previous = [clean(h) for h in history if clean(h)]
+    previous = [text for text in map(clean, history) if text]
     followup = bool(previous) and is_followup(focus, vocabulary)
     context = previous[-1][:MAX_QUESTION_CHARS] if followup else ""
     interpreted = f"{context} {focus}".strip() if followup else focus
