@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -161,7 +162,10 @@ class SentenceTransformerEncoder:
 
         folder.mkdir(parents=True, exist_ok=True)
         axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "last_hidden_state"]}
-        with torch.no_grad():
+        # The tracer warns about shapes it records as constants; the export is checked against the
+        # model on probes of several lengths afterwards (export_onnx), so the warnings are noise.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 Backbone(), tuple(sample[n] for n in names), str(folder / "model.onnx"),
                 input_names=names, output_names=["last_hidden_state"], dynamic_axes=axes,
