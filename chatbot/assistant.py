@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 
 from . import intent
 from .answer import ANSWERED, EMPTY, NOT_IN_GUIDE, Answer, Hit, compose
-from .index import LoadedIndex, ensure_index, load_index
 from .corpus import topic_phrase
-from .query import clean, read_query, tokens
+from .index import LoadedIndex, ensure_index, load_index
+from .query import read_query, tokens
 from .retrieval import Retriever
 from .selection import select
 from .settings import Settings
@@ -51,10 +51,9 @@ class Assistant:
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         """Answer `question` from the guide; `history` holds earlier user questions, oldest first."""
         started = time.perf_counter()
-        text = clean(question)
-        if not text or not any(ch.isalnum() for ch in text):
-            return Answer(question=question, answer=EMPTY_REPLY, in_scope=False, reason=EMPTY)
         query = read_query(question, history, vocabulary=self.vocabulary, known=self.known_words, topic=self.topic)
+        if not any(ch.isalnum() for ch in query.text):
+            return Answer(question=question, answer=EMPTY_REPLY, in_scope=False, reason=EMPTY)
         notice = "Your message was long, so only its first 1,000 characters were read." if query.trimmed else ""
         if query.instructions_removed:
             notice = " ".join(filter(None, [notice, INSTRUCTIONS_NOTICE]))

@@ -84,7 +84,6 @@ STOPWORDS = frozenset(
 class Query:
     """A message as read for retrieval."""
 
-    original: str
     text: str  # cleaned, trimmed; what is shown back to the user
     focus: str  # the question proper within a long message
     dense: str  # what the dense model embeds to rank passages
@@ -134,7 +133,6 @@ def read_query(
     interpreted = f"{context} {focus}".strip() if followup else focus
     expanded = expand(interpreted, vocabulary, known)
     return Query(
-        original=message,
         text=text,
         focus=focus,
         dense=without_topic(expanded, topic),
