@@ -36,6 +36,14 @@ _ADVICE = re.compile(
     re.I,
 )
 
+_CAREER = re.compile(r"\b(mas?|ma's|medical assistants?|cma|rma|assistants?|job|career|work|program|certif\w*)\b", re.I)
+# Asking what one would do for others in the role: "would I be the one taking someone's blood pressure?"
+_ROLE = re.compile(
+    r"\b(would|will|do|does|could) (i|you|we) (be (the one|expected|allowed)|have to|get to|need to)\b.*"
+    r"\b(someone'?s?|somebody'?s?|patients?'?|people'?s?|others'?)\b",
+    re.I,
+)
+
 EMERGENCY_REPLY = (
     "If this is an emergency, call 911 now (or your local emergency number). "
     "I answer questions about medical-assistant careers from a guide and cannot give medical advice."
@@ -71,5 +79,6 @@ def classify(message: str) -> str | None:
 
 
 def _about_the_job(text: str) -> bool:
-    """Career questions that mention medicines ("can MAs give medications?") are not advice requests."""
-    return bool(re.search(r"\b(mas?|ma's|medical assistants?|cma|rma|assistants?|job|career|work|program|certif\w*)\b", text, re.I))
+    """Career questions that mention medicines ("can MAs give medications?") or tasks done for others
+    are not advice requests."""
+    return bool(_CAREER.search(text) or _ROLE.search(text))

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 
 import numpy as np
+import Stemmer
 
 from .chunking import Passage
 from .query import Query, content_words
@@ -35,8 +36,11 @@ EXPECTED_FIGURES = (
 _NUMERIC = re.compile(
     r"\b(how (much|many|long|often|fast|big|quickly)|what (percent|percentage|share|portion)|salary|pay|earn|"
     r"wage|per (year|hour)|rate|raise|median|average|range|grow|growth)\b|\d", re.I)
+# Questions about what pay or growth depends on want the reasons, not a figure.
+_REASONS = re.compile(r"\b(what (factors?|affects?|determines?|influences?|drives?)|depends?|depending|why)\b", re.I)
 _NUMBER = re.compile(r"\d")
 _COMPARISON = re.compile(r"\b(vs\.?|versus|compared?|comparison|difference|differ\w*|than|closer to|both|or an?|same as)\b", re.I)
+_STEMMER = Stemmer.Stemmer("english")
 _LABELLED = re.compile(r"^([A-Z][^:]{1,60}):\s")
 _CONTINUES = re.compile(r"^(they|their|them|this|these|those|it|its|such)\b", re.I)
 
@@ -54,14 +58,14 @@ class Selection:
 def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_offsets: np.ndarray) -> Selection:
     """The 1-3 sentences that best answer; the top passage's best sentence comes first."""
     question = query.interpreted_as
-    numeric = bool(_NUMERIC.search(question))
-    wanted = set(content_words(query.lexical))
+    numeric = bool(_NUMERIC.search(question)) and not _REASONS.search(question)
+    wanted = _stems(content_words(query.lexical))
     pool = [(passages[int(pid)], float(score)) for pid, score in zip(ranking.ids[:QUOTE_POOL], ranking.scores[:QUOTE_POOL])]
     scored: list[tuple[float, int, str, Passage]] = []  # (score, sentence row, sentence, passage)
     for passage, fused in pool:
         first = int(sentence_offsets[passage.id])
         for j, sentence in enumerate(passage.sentences):
-            words = set(content_words(sentence))
+            words = _stems(content_words(sentence))
             overlap = len(words & wanted) / (len(words) ** 0.5 + 1)
             score = ranking.quote_scores[first + j] + PASSAGE_BONUS * fused + 0.15 * overlap
             if numeric and _NUMBER.search(sentence):
@@ -78,6 +82,7 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
         if len(chosen) < MAX_QUOTES and candidate not in chosen and candidate[0] >= lead[0] - QUOTE_MARGIN:
             chosen.append(candidate)
     chosen = _with_continuation(chosen, lead, scored)
+    chosen = _with_figures(chosen, lead, scored, query.focus)
     if _COMPARISON.search(question):
         topic = {_singular(w) for w in query.topic.split()}
         chosen = _with_both_sides(chosen, scored, {_singular(w) for w in content_words(query.lexical)} - topic, topic)
@@ -97,6 +102,18 @@ def _with_continuation(chosen: list, lead: tuple, scored: list) -> list:
     return [lead, following] + [c for c in chosen if c is not lead][: MAX_QUOTES - 2]
 
 
+def _with_figures(chosen: list, lead: tuple, scored: list, question: str) -> list:
+    """For "how much / how long / what percent", quote every sentence of the lead's passage holding
+    that kind of figure (the median and the range, not just one of them), lead first."""
+    figure = _figure_asked(question)
+    if figure is None:
+        return chosen
+    holders = [s for s in sorted(scored, key=lambda s: s[1]) if s[3] is lead[3] and s is not lead and figure.search(s[2])]
+    if not holders:
+        return chosen
+    return ([lead] + holders)[:MAX_QUOTES]
+
+
 def _with_both_sides(chosen: list, scored: list, asked: set[str], topic: set[str]) -> list:
     """For a comparison, quote both labelled sides ("Nurses: …", "Medical Assistants: …") of the best
     passage that has them, when the question names a side other than the guide's topic."""
@@ -110,6 +127,19 @@ def _with_both_sides(chosen: list, scored: list, asked: set[str], topic: set[str
                 return sides + [c for c in rest if c[3] is passage][:1]
             return chosen[:1] + sides
     return chosen
+
+
+def _figure_asked(question: str) -> re.Pattern | None:
+    """The pattern of the kind of figure the question asks for, if it asks for one ("what affects how
+    much they earn" asks for reasons)."""
+    if _REASONS.search(question):
+        return None
+    return next((figure for asks, figure in EXPECTED_FIGURES if asks.search(question)), None)
+
+
+def _stems(words: list[str]) -> set[str]:
+    """Word stems, so "depends" in a sentence meets "depend" in a question."""
+    return set(_STEMMER.stemWords(words))
 
 
 def _singular(word: str) -> str:
@@ -138,7 +168,5 @@ def _promoted(ranking: Ranking, pid: int) -> Ranking:
 def _missing_figure(question: str, passage: Passage) -> bool:
     """True when the question asks for a kind of figure (a percentage, a duration, a dollar amount,
     a count) that the best passage does not contain: the guide then does not answer it."""
-    for asks, figure in EXPECTED_FIGURES:
-        if asks.search(question):
-            return not figure.search(passage.text)
-    return False
+    figure = _figure_asked(question)
+    return figure is not None and not figure.search(passage.text)

@@ -79,6 +79,20 @@ FIGURES = {
     "By what percentage are MA jobs projected to grow?": r"\d+%",
 }
 
+# "how much" questions whose answering passage holds several amounts -> how many quotes must hold one
+ALL_FIGURES = {
+    "How much will I earn as a medical assistant?": 2,
+    "how much do MAs get paid per year": 2,
+    "how much money does an MA make a year": 2,
+}
+
+# questions about what pay depends on -> what a quote must name (the reasons, not an amount)
+REASONS = {
+    "what affects how much an MA gets paid": r"location|experience",
+    "Why do some medical assistants earn more than others?": r"location|experience",
+    "what does a medical assistant's pay depend on": r"location|experience",
+}
+
 # question -> the two labelled sides of the comparison that must both be quoted
 COMPARISONS = {
     "MA vs nurse": ("Medical Assistants:", "Nurses:"),
@@ -130,6 +144,8 @@ NOT_MEDICAL_ADVICE = {
     "As an MA will I have to give patients their meds?": r"medications",
     "do medical assistants draw blood": r"draw blood|lab samples",
     "Can a CMA give shots?": r"injections",
+    "will I have to check patients' blood pressure?": r"vital signs",
+    "would I have to give people their medications": r"medications",
 }
 
 # (earlier questions, follow-up) -> the section of the first citation
@@ -204,6 +220,23 @@ def test_numeric_questions_quote_the_figure(assistant, question):
     answer = assistant.ask(question)
     assert_verbatim_and_cited(answer)
     assert any(re.search(FIGURES[question], q.text) for q in answer.quotes), [q.text for q in answer.quotes]
+
+
+@pytest.mark.parametrize("question", ALL_FIGURES)
+def test_amount_questions_quote_every_amount_of_the_answering_passage(assistant, question):
+    answer = assistant.ask(question)
+    assert_verbatim_and_cited(answer)
+    holders = [q.text for q in answer.quotes if re.search(r"\$\d", q.text)]
+    assert len(holders) >= ALL_FIGURES[question], [q.text for q in answer.quotes]
+    assert len({q.marker for q in answer.quotes}) == 1, "the amounts come from one passage"
+
+
+@pytest.mark.parametrize("question", REASONS)
+def test_questions_about_what_pay_depends_on_quote_the_reasons(assistant, question):
+    answer = assistant.ask(question)
+    assert_verbatim_and_cited(answer)
+    assert any(re.search(REASONS[question], q.text) for q in answer.quotes), [q.text for q in answer.quotes]
+    assert not all(re.search(r"\$\d", q.text) for q in answer.quotes), "amounts instead of reasons"
 
 
 @pytest.mark.parametrize("question", COMPARISONS)
