@@ -37,6 +37,9 @@ PASSAGES = "passages.jsonl"
 PASSAGE_VECTORS = "passages.faiss"
 SENTENCE_VECTORS = "sentences.faiss"
 HEADING_VECTORS = "headings.npy"
+# A heading whose cosine with its own passage is below this names no subject. On the guide, the
+# "Introduction" and "Conclusion" headings score -0.01 to 0.05 and every other heading 0.21 or more.
+GENERIC_HEADING_MAX = 0.1
 CACHE = "vectors.npz"
 ENCODER = "encoder"
 CHECKED_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, HEADING_VECTORS, CACHE)
@@ -226,11 +229,27 @@ def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, prev
     n, m = len(passages), len(sentences)
     for name, rows in ((PASSAGE_VECTORS, matrix[:n]), (SENTENCE_VECTORS, matrix[n : n + m])):
         faiss.write_index(vector_index(rows), str(folder / name))
-    np.save(folder / HEADING_VECTORS, matrix[n + m :])
+    counts = [len(sentence_embed_texts(p)) for p in passages]
+    np.save(folder / HEADING_VECTORS, heading_vectors(matrix[n + m :], matrix[:n], matrix[n : n + m], counts))
     used = sorted(set(keys))
     np.savez(folder / CACHE, keys=np.array(used), vectors=np.vstack([cache[k] for k in used]), model=model.weights_sha256)
     query_encoder = _place_query_encoder(folder, previous, model, encoder)
     return len(missing), len(set(keys)) - len(missing), query_encoder, dimension
+
+
+def heading_vectors(headings: np.ndarray, passages: np.ndarray, sentences: np.ndarray, counts: list[int]) -> np.ndarray:
+    """The vectors compared with a question for each passage's heading path.
+
+    A heading that says nothing about its text ("Introduction", "Conclusion": cosine with its own
+    passage below GENERIC_HEADING_MAX) would score every question alike, low; the passage is then
+    represented by what its text is about, the mean of its sentence vectors."""
+    out = headings.copy()
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
+    generic = np.einsum("ij,ij->i", headings, passages) < GENERIC_HEADING_MAX
+    for i in np.flatnonzero(generic & (np.asarray(counts) > 0)):
+        mean = sentences[starts[i] : starts[i] + counts[i]].mean(axis=0)
+        out[i] = mean / np.linalg.norm(mean)
+    return out
 
 
 def _place_query_encoder(folder: Path, previous: tuple[Path, Manifest] | None, model: ModelInfo, encoder) -> str:

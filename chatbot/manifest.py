@@ -14,7 +14,7 @@ from .embedding import resolve_model
 from .errors import REBUILD_HINT, CorpusError, IndexCorruptError, IndexStaleError
 from .settings import Settings
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 
 
