@@ -46,6 +46,22 @@ def gold_sections(item: dict) -> set[tuple[str, ...]]:
     return {(s,) if sub is None else (s, sub) for s, sub in pairs if s}
 
 
+def label_problem(item: dict) -> str | None:
+    """What is wrong with a labeled question's gold fields, or None."""
+    gold = item.get("answer_contains") or []
+    if not isinstance(gold, list) or not all(isinstance(g, str) for g in gold):
+        return '"answer_contains" must be a list of strings'
+    pairs = item.get("also_sections") or []
+    if not isinstance(pairs, list) or not all(
+        isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) and isinstance(p[1], (str, type(None))) for p in pairs
+    ):
+        return '"also_sections" must be a list of [section, subsection or null] pairs'
+    for field in ("section", "subsection"):
+        if not isinstance(item.get(field), (str, type(None))):
+            return f'"{field}" must be a string or null'
+    return None
+
+
 def judge(item: dict, answer: Answer, latency_ms: float) -> Outcome:
     gold = [normalize(g) for g in item.get("answer_contains") or []]
     contains = lambda text: any(g in normalize(text) for g in gold)  # noqa: E731
@@ -92,7 +108,7 @@ def evaluate(path: str | Path, settings: Settings | None = None, *, assistant=No
     """Run every question of `path`; return metrics overall and per kind, and the outcomes."""
     from .assistant import Assistant
 
-    items = read_questions(path)
+    items = read_questions(path, check=label_problem)
     assistant = assistant or Assistant.load(settings)
     assistant.warm_up()
     outcomes = []
