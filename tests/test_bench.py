@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chatbot.benchmarking import QUESTIONS, TARGETS, synthetic_passages, write_synthetic_corpus
+from chatbot.bench import QUESTIONS, TARGETS, synthetic_passages, write_synthetic_corpus
 from chatbot.chunking import chunk_documents, split_sentences
 from chatbot.corpus import load_corpus
 from chatbot.vector_store import EXACT_SEARCH_MAX_ROWS, searched_exactly, vector_index
