@@ -25,6 +25,7 @@ INSTRUCTIONS_REPLY = (
 )
 INSTRUCTIONS_NOTICE = "Instructions in your message were ignored; only its question was answered."
 NOT_IN_GUIDE_REPLY = "The guide doesn't cover this. The nearest sections are listed below."
+UNRANKED_REPLY = "The guide describes these options but doesn't say which is better. The nearest sections are listed below."
 
 
 class Assistant:
@@ -77,7 +78,8 @@ class Assistant:
             if standalone.in_scope:
                 return replace(standalone, interpreted_as=query.interpreted_as)
         if not selection.in_scope:
-            return Answer(question=question, answer=NOT_IN_GUIDE_REPLY, in_scope=False, reason=NOT_IN_GUIDE,
+            reply = UNRANKED_REPLY if selection.unranked else NOT_IN_GUIDE_REPLY
+            return Answer(question=question, answer=reply, in_scope=False, reason=NOT_IN_GUIDE,
                           passages=hits, interpreted_as=query.interpreted_as, notice=notice,
                           suggestions=self._suggestions(ranking), timings_ms=timings)
         answer, quotes, citations = compose(selection.quotes)

@@ -33,6 +33,15 @@ EXPECTED_FIGURES = (
     (re.compile(r"\bhow many\b", re.I),
      re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|several|dozens?|hundreds?|thousands?)\b", re.I)),
 )
+# Questions that ask the guide to rank options ("CMA or RMA, which one is better?"). The guide answers
+# them only where it makes such a judgement itself; otherwise it describes the options but does not say.
+_RANKING_ASKED = re.compile(
+    r"\bwhich\b(?:\s+[\w']+){0,5}?\s+(better|best|worse|worst|easier|harder|smarter|more (valuable|respected|"
+    r"recognized|useful|worthwhile))\b|\b(better|worse|easier|harder) (than|option|choice)\b|"
+    r"\bshould i (get|choose|pick|go for|take|do)\b[^?]*\bor\b",
+    re.I,
+)
+_RANKING_MADE = re.compile(r"\b(better|best|worse|worst|easier|harder|preferred|recommended)\b", re.I)
 _NUMERIC = re.compile(
     r"\b(how (much|many|long|often|fast|big|quickly)|what (percent|percentage|share|portion)|salary|pay|earn|"
     r"wage|per (year|hour)|rate|raise|median|average|range|grow|growth)\b|\d", re.I)
@@ -53,6 +62,7 @@ class Selection:
     in_scope: bool
     ranking: Ranking  # the ranking the quotes come from (a passage holding an asked-for figure may lead it)
     missing_figure: bool = False  # declined because no close passage holds the kind of figure asked for
+    unranked: bool = False  # declined because the question asks which option is better and the guide never says
 
 
 def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_offsets: np.ndarray) -> Selection:
@@ -91,7 +101,8 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
         # the best passage lacks the figure asked for, a close runner-up has it: answer from that one
         return select(query, _promoted(ranking, holder.id), passages, sentence_offsets)
     quotes = [(sentence, passage) for _, _, sentence, passage in chosen[:MAX_QUOTES]]
-    return Selection(quotes, ranking.confidence >= IN_SCOPE_MIN and not missing, ranking, missing)
+    unranked = bool(_RANKING_ASKED.search(query.focus)) and not any(_RANKING_MADE.search(p.text) for p, _ in pool)
+    return Selection(quotes, ranking.confidence >= IN_SCOPE_MIN and not missing and not unranked, ranking, missing, unranked)
 
 
 def _with_continuation(chosen: list, lead: tuple, scored: list) -> list:

@@ -117,6 +117,19 @@ NOT_IN_GUIDE = [
     "What is the passing score for the RMA exam?",
 ]
 
+# questions asking which option is better: the guide describes options but never ranks them
+RANKINGS = [
+    "cma or rma, which one is better",
+    "Should I get the CMA or the RMA?",
+    "is being an MA better than being a CNA?",
+    "which work setting is best for a new MA?",
+]
+# ...while questions naming the guide's own judgement, or asking for differences, are answered
+NOT_RANKINGS = {
+    "what makes the best medical assistant": r"The best medical assistants",
+    "How is a nurse different from a medical assistant?": r"Nurses:",
+}
+
 MEDICAL_ADVICE = [
     "I have a red rash on my arm, what should I put on it?",
     "how much ibuprofen should i take for a headache",
@@ -251,6 +264,21 @@ def test_comparisons_quote_both_sides(assistant, question):
 def test_most_questions_the_guide_does_not_answer_are_declined(assistant):
     answered = {q: assistant.ask(q).answer for q in NOT_IN_GUIDE if assistant.ask(q).in_scope}
     assert 1 - len(answered) / len(NOT_IN_GUIDE) >= DECLINE_BAR, answered
+
+
+@pytest.mark.parametrize("question", RANKINGS)
+def test_asking_which_option_is_better_is_declined_with_the_nearest_sections(assistant, question):
+    answer = assistant.ask(question)
+    assert (answer.in_scope, answer.reason) == (False, "not_in_guide"), answer.answer
+    assert "doesn't say which is better" in answer.answer
+    assert 2 <= len(answer.suggestions) <= 3 and answer.quotes == ()
+
+
+@pytest.mark.parametrize("question", NOT_RANKINGS)
+def test_the_guides_own_judgements_and_differences_are_answered(assistant, question):
+    answer = assistant.ask(question)
+    assert_verbatim_and_cited(answer)
+    assert any(re.search(NOT_RANKINGS[question], q.text) for q in answer.quotes), [q.text for q in answer.quotes]
 
 
 @pytest.mark.parametrize("question", NOT_IN_GUIDE)
