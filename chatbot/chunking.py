@@ -115,7 +115,12 @@ def list_units(passage: Passage) -> list[str]:
 
     A list is one idea: embedded whole it matches "which X are there?" better than any one item.
     """
-    units: list[str] = []
+    return [f"{lead_in} " + "; ".join(items) for lead_in, items in lists(passage)]
+
+
+def lists(passage: Passage) -> list[tuple[str, list[str]]]:
+    """Each bulleted list of the passage: its lead-in line (ending with ":") and its items."""
+    found: list[tuple[str, list[str]]] = []
     lines = passage.text.split("\n")
     for i, line in enumerate(lines):
         if not line.endswith(":") or _BULLET.match(line):
@@ -126,5 +131,5 @@ def list_units(passage: Passage) -> list[str]:
                 break
             items.append(_BULLET.sub("", following).strip())
         if items:
-            units.append(f"{line} " + "; ".join(items))
-    return units
+            found.append((line, items))
+    return found

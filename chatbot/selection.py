@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import Stemmer
 
-from .chunking import Passage
+from .chunking import Passage, lists
 from .query import Query, content_words
 from .retrieval import Ranking
 
@@ -30,9 +30,11 @@ EXPECTED_FIGURES = (
      re.compile(r"\b\d+\s*(years?|months?|weeks?|days?|hours?)\b", re.I)),
     (re.compile(r"\bhow much\b.*\b(cost|costs|pay|paid|earn|make|charge|fee|fees|money|salary)\b|\bhow much money\b", re.I),
      re.compile(r"\$\s?\d")),
-    (re.compile(r"\bhow many\b", re.I),
-     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|several|dozens?|hundreds?|thousands?)\b", re.I)),
+    # a count ("one" is left out: "one of the most…" counts nothing); a list of what is counted also answers
+    (_HOW_MANY := re.compile(r"\bhow many\b", re.I),
+     re.compile(r"\d|\b(two|three|four|five|six|seven|eight|nine|ten|several|dozens?|hundreds?|thousands?)\b", re.I)),
 )
+_COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ?){1,3})", re.I)
 # Questions that ask the guide to rank options ("CMA or RMA, which one is better?"). The guide answers
 # them only where it makes such a judgement itself; otherwise it describes the options but does not say.
 _RANKING_ASKED = re.compile(
@@ -119,6 +121,9 @@ def _with_figures(chosen: list, lead: tuple, scored: list, question: str) -> lis
     figure = _figure_asked(question)
     if figure is None:
         return chosen
+    if items := _counted_list(question, lead[3]):  # "how many certifications": the list is the answer
+        listed = [s for s in sorted(scored, key=lambda s: s[1]) if s[3] is lead[3] and s[2] in items]
+        return listed[:MAX_QUOTES] or chosen
     holders = [s for s in sorted(scored, key=lambda s: s[1]) if s[3] is lead[3] and s is not lead and figure.search(s[2])]
     if not holders:
         return chosen
@@ -180,4 +185,14 @@ def _missing_figure(question: str, passage: Passage) -> bool:
     """True when the question asks for a kind of figure (a percentage, a duration, a dollar amount,
     a count) that the best passage does not contain: the guide then does not answer it."""
     figure = _figure_asked(question)
-    return figure is not None and not figure.search(passage.text)
+    return figure is not None and not figure.search(passage.text) and not _counted_list(question, passage)
+
+
+def _counted_list(question: str, passage: Passage) -> list[str]:
+    """For "how many certifications…", the items of a list of the passage whose lead-in names what is
+    counted ("The most recognized certifications are:"); else []."""
+    counted = _COUNTED.search(question) if _HOW_MANY.search(question) else None
+    if counted is None:
+        return []
+    wanted = _stems(content_words(counted.group(1)))
+    return next((items for lead_in, items in lists(passage) if wanted & _stems(content_words(lead_in))), [])

@@ -86,6 +86,12 @@ ALL_FIGURES = {
     "how much money does an MA make a year": 2,
 }
 
+# "how many" questions the guide answers with a list -> items every answer must quote
+COUNTED_LISTS = {
+    "how many certifications are there for MAs": ("CMA (Certified Medical Assistant)", "RMA (Registered Medical Assistant)"),
+    "How many different certifications can a medical assistant get?": ("CMA (", "RMA ("),
+}
+
 # questions about what pay depends on -> what a quote must name (the reasons, not an amount)
 REASONS = {
     "what affects how much an MA gets paid": r"location|experience",
@@ -114,6 +120,7 @@ NOT_IN_GUIDE = [
     "what percentage of MAs are certified",
     "how long does it take to get exam results",
     "How many hours a week do medical assistants usually work?",
+    "how many MAs are there in the US",
     "What is the passing score for the RMA exam?",
 ]
 
@@ -242,6 +249,14 @@ def test_amount_questions_quote_every_amount_of_the_answering_passage(assistant,
     holders = [q.text for q in answer.quotes if re.search(r"\$\d", q.text)]
     assert len(holders) >= ALL_FIGURES[question], [q.text for q in answer.quotes]
     assert len({q.marker for q in answer.quotes}) == 1, "the amounts come from one passage"
+
+
+@pytest.mark.parametrize("question", COUNTED_LISTS)
+def test_how_many_questions_answered_by_a_list_quote_its_items(assistant, question):
+    answer = assistant.ask(question)
+    assert_verbatim_and_cited(answer)
+    for item in COUNTED_LISTS[question]:
+        assert any(q.text.startswith(item) for q in answer.quotes), (item, [q.text for q in answer.quotes])
 
 
 @pytest.mark.parametrize("question", REASONS)
