@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -10,6 +11,7 @@ from . import intent
 from .answer import ANSWERED, EMPTY, NOT_IN_GUIDE, Answer, Hit, compose
 from .corpus import topic_phrase
 from .index import LoadedIndex, ensure_index, load_index
+from .places import states_named
 from .query import read_query, tokens
 from .retrieval import Retriever
 from .selection import select
@@ -25,6 +27,11 @@ INSTRUCTIONS_REPLY = (
 )
 INSTRUCTIONS_NOTICE = "Instructions in your message were ignored; only its question was answered."
 NOT_IN_GUIDE_REPLY = "The guide doesn't cover this. The nearest sections are listed below."
+STATE_RULES_REPLY = "The guide doesn't cover the rules in {places}. The nearest sections are listed below."
+ELSEWHERE_NOTICE = "The guide has nothing specific to {places}; this is its general answer."
+# What is allowed or required differs by state; the guide gives no state's rules
+_RULES = re.compile(r"\b(allowed|legal(ly)?|laws?|licen[cs]\w*|permit\w*|require[sd]?|requirements?|regulat\w*|"
+                    r"scope of practice)\b", re.I)
 UNRANKED_REPLY = "The guide describes these options but doesn't say which is better. The nearest sections are listed below."
 
 
@@ -37,6 +44,7 @@ class Assistant:
         self.vocabulary = frozenset(w for p in index.passages for w in tokens(" ".join(p.section) + " " + p.text))
         self.known_words = index.encoder.known_words()
         self.topic = topic_phrase([p.text for p in index.passages])
+        self.states = frozenset(states_named(" ".join(p.text for p in index.passages)))
 
     @classmethod
     def load(cls, settings: Settings | None = None, *, build: bool = False, progress: bool = False) -> "Assistant":
@@ -77,8 +85,14 @@ class Assistant:
             standalone = self.ask(question)
             if standalone.in_scope:
                 return replace(standalone, interpreted_as=query.interpreted_as)
-        if not selection.in_scope:
+        elsewhere = " or ".join(state for state in states_named(query.interpreted_as) if state not in self.states)
+        state_rules = bool(elsewhere) and bool(_RULES.search(query.interpreted_as))
+        if elsewhere and not state_rules:
+            notice = " ".join(filter(None, [notice, ELSEWHERE_NOTICE.format(places=elsewhere)]))
+        if not selection.in_scope or state_rules:
             reply = UNRANKED_REPLY if selection.unranked else NOT_IN_GUIDE_REPLY
+            if state_rules:  # a general answer could be read as that state's rule
+                reply = STATE_RULES_REPLY.format(places=elsewhere)
             return Answer(question=question, answer=reply, in_scope=False, reason=NOT_IN_GUIDE,
                           passages=hits, interpreted_as=query.interpreted_as, notice=notice,
                           suggestions=self._suggestions(ranking), timings_ms=timings)

@@ -137,6 +137,17 @@ NOT_RANKINGS = {
     "How is a nurse different from a medical assistant?": r"Nurses:",
 }
 
+# the rules of a state the guide never names -> declined (a general answer could pass for that state's rule)
+STATE_RULES = {
+    "Are medical assistants allowed to give shots in Texas?": "Texas",
+    "Is certification required in Florida?": "Florida",
+}
+# other questions naming such a state -> the general answer, with a notice naming the state
+STATE_GENERAL = {
+    "how much do MAs make in west virginia": "West Virginia",
+    "I live in Ohio, what does an MA do?": "Ohio",
+}
+
 MEDICAL_ADVICE = [
     "I have a red rash on my arm, what should I put on it?",
     "how much ibuprofen should i take for a headache",
@@ -294,6 +305,27 @@ def test_the_guides_own_judgements_and_differences_are_answered(assistant, quest
     answer = assistant.ask(question)
     assert_verbatim_and_cited(answer)
     assert any(re.search(NOT_RANKINGS[question], q.text) for q in answer.quotes), [q.text for q in answer.quotes]
+
+
+@pytest.mark.parametrize("question", STATE_RULES)
+def test_rules_of_a_state_the_guide_never_names_are_declined(assistant, question):
+    answer = assistant.ask(question)
+    assert (answer.in_scope, answer.reason) == (False, "not_in_guide"), answer.answer
+    assert f"doesn't cover the rules in {STATE_RULES[question]}" in answer.answer
+    assert 2 <= len(answer.suggestions) <= 3 and answer.quotes == ()
+
+
+@pytest.mark.parametrize("question", STATE_GENERAL)
+def test_other_questions_naming_such_a_state_get_the_general_answer_and_a_notice(assistant, question):
+    answer = assistant.ask(question)
+    assert_verbatim_and_cited(answer)
+    assert f"nothing specific to {STATE_GENERAL[question]}" in answer.notice
+
+
+def test_states_the_guide_names_get_no_notice(assistant):
+    for question in ("wat do MAs make in cali", "Do medical assistants in Massachusetts earn more than average?"):
+        answer = assistant.ask(question)
+        assert answer.in_scope and "specific to" not in answer.notice, (question, answer.notice)
 
 
 @pytest.mark.parametrize("question", NOT_IN_GUIDE)
