@@ -220,6 +220,17 @@ def assert_verbatim_and_cited(answer) -> None:
     assert {q.marker for q in answer.quotes} == set(cited)
 
 
+def assert_a_quote_matches(answer, pattern: str) -> None:
+    assert_verbatim_and_cited(answer)
+    assert any(re.search(pattern, q.text) for q in answer.quotes), (pattern, [q.text for q in answer.quotes])
+
+
+def assert_declined_with_suggestions(answer, words: str) -> None:
+    assert (answer.in_scope, answer.reason) == (False, "not_in_guide"), answer.answer
+    assert words in answer.answer, answer.answer
+    assert 2 <= len(answer.suggestions) <= 3 and answer.quotes == ()
+
+
 def assert_no_sources(answer) -> None:
     assert answer.in_scope is False
     assert (answer.citations, answer.quotes, answer.passages) == ((), (), ())
@@ -248,9 +259,7 @@ def test_first_citation_is_the_expected_section_for_most_of_the_table(assistant)
 
 @pytest.mark.parametrize("question", FIGURES)
 def test_numeric_questions_quote_the_figure(assistant, question):
-    answer = assistant.ask(question)
-    assert_verbatim_and_cited(answer)
-    assert any(re.search(FIGURES[question], q.text) for q in answer.quotes), [q.text for q in answer.quotes]
+    assert_a_quote_matches(assistant.ask(question), FIGURES[question])
 
 
 @pytest.mark.parametrize("question", ALL_FIGURES)
@@ -273,8 +282,7 @@ def test_how_many_questions_answered_by_a_list_quote_its_items(assistant, questi
 @pytest.mark.parametrize("question", REASONS)
 def test_questions_about_what_pay_depends_on_quote_the_reasons(assistant, question):
     answer = assistant.ask(question)
-    assert_verbatim_and_cited(answer)
-    assert any(re.search(REASONS[question], q.text) for q in answer.quotes), [q.text for q in answer.quotes]
+    assert_a_quote_matches(answer, REASONS[question])
     assert not all(re.search(r"\$\d", q.text) for q in answer.quotes), "amounts instead of reasons"
 
 
@@ -294,25 +302,17 @@ def test_most_questions_the_guide_does_not_answer_are_declined(assistant):
 
 @pytest.mark.parametrize("question", RANKINGS)
 def test_asking_which_option_is_better_is_declined_with_the_nearest_sections(assistant, question):
-    answer = assistant.ask(question)
-    assert (answer.in_scope, answer.reason) == (False, "not_in_guide"), answer.answer
-    assert "doesn't say which is better" in answer.answer
-    assert 2 <= len(answer.suggestions) <= 3 and answer.quotes == ()
+    assert_declined_with_suggestions(assistant.ask(question), "doesn't say which is better")
 
 
 @pytest.mark.parametrize("question", NOT_RANKINGS)
 def test_the_guides_own_judgements_and_differences_are_answered(assistant, question):
-    answer = assistant.ask(question)
-    assert_verbatim_and_cited(answer)
-    assert any(re.search(NOT_RANKINGS[question], q.text) for q in answer.quotes), [q.text for q in answer.quotes]
+    assert_a_quote_matches(assistant.ask(question), NOT_RANKINGS[question])
 
 
 @pytest.mark.parametrize("question", STATE_RULES)
 def test_rules_of_a_state_the_guide_never_names_are_declined(assistant, question):
-    answer = assistant.ask(question)
-    assert (answer.in_scope, answer.reason) == (False, "not_in_guide"), answer.answer
-    assert f"doesn't cover the rules in {STATE_RULES[question]}" in answer.answer
-    assert 2 <= len(answer.suggestions) <= 3 and answer.quotes == ()
+    assert_declined_with_suggestions(assistant.ask(question), f"doesn't cover the rules in {STATE_RULES[question]}")
 
 
 @pytest.mark.parametrize("question", STATE_GENERAL)
@@ -372,8 +372,7 @@ def test_greetings_and_thanks_get_example_questions(assistant, question, reason)
 def test_career_questions_about_medicines_are_answered_from_the_guide(assistant, question):
     answer = assistant.ask(question)
     assert answer.reason == "answered", answer.answer
-    assert_verbatim_and_cited(answer)
-    assert any(re.search(NOT_MEDICAL_ADVICE[question], q.text) for q in answer.quotes), [q.text for q in answer.quotes]
+    assert_a_quote_matches(answer, NOT_MEDICAL_ADVICE[question])
 
 
 @pytest.mark.parametrize(("history", "question", "section"), FOLLOW_UPS, ids=[f[1] for f in FOLLOW_UPS])

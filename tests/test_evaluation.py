@@ -3,6 +3,7 @@ errors, and the quality reached on our own labeled questions.
 
 tests/fixtures/questions.jsonl holds 60 questions written from the guide alone, without the shared
 dev set, in its format; it checks that quality holds on wording nobody tuned for.
+tests/fixtures/questions-holdout.jsonl (50 more, by another writer) is only measured and reported.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from helpers.cli import assert_one_error_line, cli_env, run_cli
 pytestmark = pytest.mark.slow
 
 QUESTIONS = Path(__file__).parent / "fixtures" / "questions.jsonl"
+HOLDOUT = Path(__file__).parent / "fixtures" / "questions-holdout.jsonl"  # reported, never tuned on (README)
 EDUCATION = "Education and Training Path For Becoming a Medical Assistant"
 PROGRAMS = "How long are medical assistant programs?"
 PROGRAM_LENGTH = {"question": PROGRAMS, "section": EDUCATION, "subsection": "Program Length",
@@ -175,10 +177,11 @@ def test_the_evaluate_script_is_the_eval_command(real_settings, tmp_path):
     assert json.loads(result.stdout)["overall"]["answer@1"] == 1.0
 
 
-def test_our_labeled_questions_are_well_formed():
-    items = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+@pytest.mark.parametrize("path, count", [(QUESTIONS, 60), (HOLDOUT, 50)])
+def test_our_labeled_questions_are_well_formed(path, count):
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     guide = (Path(__file__).parents[1] / "corpus" / "medical-assistant-guide.md").read_text(encoding="utf-8")
-    assert len(items) == 60 and len({i["id"] for i in items}) == 60
+    assert len(items) == count and len({i["id"] for i in items}) == count
     for item in items:
         for gold in item["answer_contains"]:
             assert gold in guide, (item["id"], gold)
