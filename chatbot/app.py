@@ -215,6 +215,7 @@ def build_app(chat: ChatApp, *, concurrency: int = CONCURRENCY):
 
 def launch(demo, *, host: str | None = None, port: int | None = None, queue_size: int = QUEUE_SIZE, concurrency: int = CONCURRENCY) -> str:
     """Start serving in background threads; the local URL. Stop with `demo.close()`."""
+    from .accessibility import PLAIN_MESSAGE_LABELS_JS
     from .styles import CSS, theme
 
     demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
@@ -222,7 +223,7 @@ def launch(demo, *, host: str | None = None, port: int | None = None, queue_size
         _, url, _ = demo.launch(
             server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, share=False,
             ssr_mode=False, mcp_server=False, pwa=False, enable_monitoring=False, show_error=False,
-            footer_links=["api"], theme=theme(), css=CSS,
+            footer_links=["api"], theme=theme(), css=CSS, js=PLAIN_MESSAGE_LABELS_JS,
         )
     except OSError as exc:
         from .errors import ChatbotError

@@ -85,6 +85,13 @@ def test_a_conversation_with_citations_sources_follow_up_and_injection(page, ser
     assert sources.locator("mark").first.is_visible()
     assert page.locator("#section .path").inner_text() == first_cited  # the cited section opens beside
 
+    # screen readers hear the message as shown, not its HTML (Gradio labels messages with raw content)
+    labels = page.locator("#chat [aria-label*='message: ']")
+    assert until(lambda: labels.count() >= 2 and all("<" not in labels.nth(i).get_attribute("aria-label")
+                                                      for i in range(labels.count())))
+    spoken = labels.last.get_attribute("aria-label")
+    assert first_cited.split(" › ")[0] in spoken and answer.locator("p.reply").inner_text()[:40] in spoken
+
     ask(page, "and how long does it take?")
     followup = page.locator("#chat .reply-card").last
     assert "Read as: “What certifications can a medical assistant get? and how long does it take?”" in followup.inner_text()
