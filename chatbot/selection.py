@@ -31,7 +31,7 @@ EXPECTED_FIGURES = (
     (re.compile(r"\bhow much\b.*\b(cost|costs|pay|paid|earn|make|charge|fee|fees|money|salary)\b|\bhow much money\b", re.I),
      re.compile(r"\$\s?\d")),
     # a count ("one" is left out: "one of the most…" counts nothing); a list of what is counted also answers
-    (_HOW_MANY := re.compile(r"\bhow many\b", re.I),
+    (re.compile(r"\bhow many\b", re.I),
      re.compile(r"\d|\b(two|three|four|five|six|seven|eight|nine|ten|several|dozens?|hundreds?|thousands?)\b", re.I)),
 )
 _COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ?){1,3})", re.I)
@@ -117,7 +117,8 @@ def _with_continuation(chosen: list, lead: tuple, scored: list) -> list:
 
 def _with_figures(chosen: list, lead: tuple, scored: list, question: str) -> list:
     """For "how much / how long / what percent", quote every sentence of the lead's passage holding
-    that kind of figure (the median and the range, not just one of them), lead first."""
+    that kind of figure (the median and the range, not just one of them), lead first; for "how many
+    certifications", the items of the list that counts them."""
     figure = _figure_asked(question)
     if figure is None:
         return chosen
@@ -191,7 +192,7 @@ def _missing_figure(question: str, passage: Passage) -> bool:
 def _counted_list(question: str, passage: Passage) -> list[str]:
     """For "how many certifications…", the items of a list of the passage whose lead-in names what is
     counted ("The most recognized certifications are:"); else []."""
-    counted = _COUNTED.search(question) if _HOW_MANY.search(question) else None
+    counted = _COUNTED.search(question)
     if counted is None:
         return []
     wanted = _stems(content_words(counted.group(1)))
