@@ -14,7 +14,7 @@ from .index import LoadedIndex, ensure_index, load_index
 from .places import states_named
 from .query import read_query, tokens
 from .retrieval import Retriever
-from .selection import select
+from .selection import Selection, select
 from .settings import Settings
 
 SHOWN_PASSAGES = 3
@@ -86,16 +86,13 @@ class Assistant:
             if standalone.in_scope:
                 return replace(standalone, interpreted_as=query.interpreted_as)
         elsewhere = " or ".join(state for state in states_named(query.interpreted_as) if state not in self.states)
-        state_rules = bool(elsewhere) and bool(_RULES.search(query.interpreted_as))
-        if elsewhere and not state_rules:
-            notice = " ".join(filter(None, [notice, ELSEWHERE_NOTICE.format(places=elsewhere)]))
-        if not selection.in_scope or state_rules:
-            reply = UNRANKED_REPLY if selection.unranked else NOT_IN_GUIDE_REPLY
-            if state_rules:  # a general answer could be read as that state's rule
-                reply = STATE_RULES_REPLY.format(places=elsewhere)
-            return Answer(question=question, answer=reply, in_scope=False, reason=NOT_IN_GUIDE,
+        declined = _decline_reply(selection, elsewhere, query.interpreted_as)
+        if declined is not None:
+            return Answer(question=question, answer=declined, in_scope=False, reason=NOT_IN_GUIDE,
                           passages=hits, interpreted_as=query.interpreted_as, notice=notice,
                           suggestions=self._suggestions(ranking), timings_ms=timings)
+        if elsewhere:
+            notice = " ".join(filter(None, [notice, ELSEWHERE_NOTICE.format(places=elsewhere)]))
         answer, quotes, citations = compose(selection.quotes)
         return Answer(question=question, answer=answer, in_scope=True, reason=ANSWERED, citations=citations,
                       passages=hits, quotes=quotes, interpreted_as=query.interpreted_as, notice=notice,
@@ -134,3 +131,13 @@ class Assistant:
         if not parts:
             raise KeyError(f"no section {' › '.join(section)!r} in the guide")
         return "\n\n".join(parts)
+
+
+def _decline_reply(selection: Selection, elsewhere: str, question: str) -> str | None:
+    """Why the guide does not answer, as the reply; None when it does. `elsewhere` names the U.S.
+    states the question asks about that the guide never mentions."""
+    if elsewhere and _RULES.search(question):  # a general answer could be read as that state's rule
+        return STATE_RULES_REPLY.format(places=elsewhere)
+    if not selection.in_scope:
+        return UNRANKED_REPLY if selection.unranked else NOT_IN_GUIDE_REPLY
+    return None

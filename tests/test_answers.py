@@ -322,6 +322,11 @@ def test_other_questions_naming_such_a_state_get_the_general_answer_and_a_notice
     assert f"nothing specific to {STATE_GENERAL[question]}" in answer.notice
 
 
+def test_a_decline_naming_such_a_state_does_not_claim_a_general_answer(assistant):
+    answer = assistant.ask("how many questions are on the CMA exam in Ohio")
+    assert (answer.in_scope, answer.notice) == (False, ""), (answer.answer, answer.notice)
+
+
 def test_states_the_guide_names_get_no_notice(assistant):
     for question in ("wat do MAs make in cali", "Do medical assistants in Massachusetts earn more than average?"):
         answer = assistant.ask(question)
