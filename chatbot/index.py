@@ -210,7 +210,8 @@ def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, prev
                    progress: bool):
     import faiss
 
-    sentences = [t for p in passages for t in sentence_embed_texts(p)]
+    per_passage = [sentence_embed_texts(p) for p in passages]
+    sentences = [t for own in per_passage for t in own]
     texts = [embed_text(p) for p in passages] + sentences + [heading_embed_text(p) for p in passages]
     keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
     cache = _read_cache(previous[0] if previous else None, model.weights_sha256)
@@ -229,7 +230,7 @@ def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, prev
     n, m = len(passages), len(sentences)
     for name, rows in ((PASSAGE_VECTORS, matrix[:n]), (SENTENCE_VECTORS, matrix[n : n + m])):
         faiss.write_index(vector_index(rows), str(folder / name))
-    counts = [len(sentence_embed_texts(p)) for p in passages]
+    counts = [len(own) for own in per_passage]
     np.save(folder / HEADING_VECTORS, heading_vectors(matrix[n + m :], matrix[:n], matrix[n : n + m], counts))
     used = sorted(set(keys))
     np.savez(folder / CACHE, keys=np.array(used), vectors=np.vstack([cache[k] for k in used]), model=model.weights_sha256)

@@ -17,7 +17,9 @@ US_STATES = (
 _STATE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, US_STATES), key=len, reverse=True)) + r")\b", re.I)
 
 
+_SPELLING = {state.lower(): state for state in US_STATES}
+
+
 def states_named(text: str) -> list[str]:
     """The U.S. states a text names, in their usual spelling, in order of first mention."""
-    canonical = {s.lower(): s for s in US_STATES}
-    return list(dict.fromkeys(canonical[" ".join(m.lower().split())] for m in _STATE.findall(text)))
+    return list(dict.fromkeys(_SPELLING[m.lower()] for m in _STATE.findall(text)))

@@ -9,12 +9,15 @@ tests/fixtures/questions-holdout.jsonl (50 more, by another writer) is only meas
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from chatbot.evaluation import Outcome, evaluate, judge, summarize
-from helpers.cli import assert_one_error_line, cli_env, run_cli
+from helpers.cli import ROOT, assert_one_error_line, cli_env, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -46,12 +49,9 @@ def test_a_question_answered_from_its_gold_passage_is_a_hit_on_every_measure(ass
 def test_gold_strings_match_without_case_spacing_or_curly_apostrophes(assistant):
     shouted = dict(PROGRAM_LENGTH, answer_contains=["USUALLY   take 9 MONTHS to 2 years"])
     assert judge(shouted, assistant.ask(PROGRAMS), 1.0).answer_hit
-    curly = assistant.ask("Will being a medical assistant let me make a difference in people's lives?")
-    quote = next((q.text for q in curly.quotes if "’" in q.text), None)
-    if quote is None:
-        pytest.skip("no quote with a typographic apostrophe for this question")
-    item = {"question": "", "section": "x", "answer_contains": [quote.replace("’", "'")]}
-    assert judge(item, curly, 1.0).answer_hit
+    answer = assistant.ask(PROGRAMS)
+    curly = replace(answer, answer=answer.answer + " It’s a ‘fast’ path.")  # as the guide writes "people’s"
+    assert judge(dict(PROGRAM_LENGTH, answer_contains=["it's a 'fast' path"]), curly, 1.0).answer_hit
 
 
 def test_a_wrong_gold_string_or_section_is_a_miss(assistant):
@@ -164,11 +164,6 @@ def test_a_missing_labeled_file_is_one_clear_error(real_settings, tmp_path):
 
 
 def test_the_evaluate_script_is_the_eval_command(real_settings, tmp_path):
-    import subprocess
-    import sys
-
-    from helpers.cli import ROOT
-
     path = write(tmp_path / "small.jsonl", SMALL_SET[:1])
     env = cli_env(CHATBOT_CORPUS_DIR=str(real_settings.corpus_dir), CHATBOT_INDEX_DIR=str(real_settings.index_dir))
     result = subprocess.run([sys.executable, "scripts/evaluate.py", str(path), "--json"], cwd=ROOT, env=env,
