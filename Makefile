@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install index run test browser bench eval clean
+.PHONY: install index run test lint browser bench eval clean
 
 install: $(STAMP)
 
@@ -28,11 +28,15 @@ run: index
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test: install browser
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: install browser lint
 	$(PY) -m pytest
 
 eval: index
-	$(PY) -m chatbot eval ../shared/eval/dev.jsonl
+	$(PY) -m chatbot eval
 
 bench: index
 	$(PY) scripts/bench.py

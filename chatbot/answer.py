@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .chunking import Passage
+from .decision import Decision
+from .reasons import Reason
 
 # Why a reply looks the way it does; `in_scope` is true only for ANSWERED.
-ANSWERED = "answered"
-NOT_IN_GUIDE = "not_in_guide"
-MEDICAL_ADVICE = "medical_advice"
-EMERGENCY = "emergency"
-GREETING = "greeting"
-THANKS = "thanks"
-EMPTY = "empty_question"
+ANSWERED = Reason.ANSWERED
+NOT_IN_GUIDE = Reason.NOT_IN_GUIDE
+MEDICAL_ADVICE = Reason.MEDICAL
+EMERGENCY = Reason.EMERGENCY
+GREETING = Reason.GREETING
+THANKS = Reason.THANKS
+EMPTY = Reason.EMPTY
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,14 @@ class Answer:
     question: str
     answer: str
     in_scope: bool
-    reason: str
+    reason: Reason
     citations: tuple[Citation, ...] = ()
     passages: tuple[Hit, ...] = ()
     quotes: tuple[Quote, ...] = ()
     interpreted_as: str = ""
     suggestions: tuple[tuple[str, ...], ...] = ()
     notice: str = ""
+    decision: Decision | None = None  # the bank's evidence for answering or not (None before retrieval)
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
@@ -90,13 +93,14 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "in_scope": self.in_scope,
-            "reason": self.reason,
+            "reason": str(self.reason),
             "citations": [c.to_dict() for c in self.citations],
             "passages": [h.to_dict() for h in self.passages],
             "quotes": [q.to_dict() for q in self.quotes],
             "interpreted_as": self.interpreted_as,
             "suggestions": [list(s) for s in self.suggestions],
             "notice": self.notice,
+            "decision": self.decision.to_dict() if self.decision else None,
         }
 
 

@@ -155,13 +155,25 @@ def build_app(chat: ChatApp, *, concurrency: int = CONCURRENCY):
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=360):
                 chatbot = gr.Chatbot(
-                    elem_id="chat", show_label=False, height=560, layout="bubble", latex_delimiters=[],
-                    allow_tags=False, buttons=[], feedback_options=("Like", "Dislike"),
-                    examples=[{"text": q} for q in EXAMPLES], placeholder="**Ask a question about becoming a medical assistant.**",
+                    elem_id="chat",
+                    show_label=False,
+                    height=560,
+                    layout="bubble",
+                    latex_delimiters=[],
+                    allow_tags=False,
+                    buttons=[],
+                    feedback_options=("Like", "Dislike"),
+                    examples=[{"text": q} for q in EXAMPLES],
+                    placeholder="**Ask a question about becoming a medical assistant.**",
                 )
                 box = gr.Textbox(
-                    elem_id="question", show_label=False, placeholder="Type a question, e.g. “How do I get certified?”",
-                    lines=1, max_lines=6, submit_btn="Ask", autofocus=True,
+                    elem_id="question",
+                    show_label=False,
+                    placeholder="Type a question, e.g. “How do I get certified?”",
+                    lines=1,
+                    max_lines=6,
+                    submit_btn="Ask",
+                    autofocus=True,
                 )
                 gr.HTML(f'<p class="disclaimer">{DISCLAIMER}</p>', elem_id="disclaimer")
             with gr.Column(scale=2, min_width=300, elem_id="guide"):
@@ -213,7 +225,9 @@ def build_app(chat: ChatApp, *, concurrency: int = CONCURRENCY):
     return demo
 
 
-def launch(demo, *, host: str | None = None, port: int | None = None, queue_size: int = QUEUE_SIZE, concurrency: int = CONCURRENCY) -> str:
+def launch(
+    demo, *, host: str | None = None, port: int | None = None, queue_size: int = QUEUE_SIZE, concurrency: int = CONCURRENCY
+) -> str:
     """Start serving in background threads; the local URL. Stop with `demo.close()`."""
     from .accessibility import PLAIN_MESSAGE_LABELS_JS
     from .styles import CSS, theme
@@ -221,22 +235,28 @@ def launch(demo, *, host: str | None = None, port: int | None = None, queue_size
     demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
     try:
         _, url, _ = demo.launch(
-            server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, share=False,
-            ssr_mode=False, mcp_server=False, pwa=False, enable_monitoring=False, show_error=False,
-            footer_links=["api"], theme=theme(), css=CSS, js=PLAIN_MESSAGE_LABELS_JS,
+            server_name=host,
+            server_port=port,
+            prevent_thread_lock=True,
+            quiet=True,
+            share=False,
+            ssr_mode=False,
+            mcp_server=False,
+            pwa=False,
+            enable_monitoring=False,
+            show_error=False,
+            footer_links=["api"],
+            theme=theme(),
+            css=CSS,
+            js=PLAIN_MESSAGE_LABELS_JS,
         )
     except OSError as exc:
         from .errors import ChatbotError
 
-        raise ChatbotError(f"cannot start the server on {host or '127.0.0.1'}:{port or 7860} ({exc}); pass another --port") from None
+        raise ChatbotError(
+            f"cannot start the server on {host or '127.0.0.1'}:{port or 7860} ({exc}); pass another --port"
+        ) from None
     return url
-
-
-def register(commands, common) -> None:
-    """Add the `serve` subcommand to the CLI."""
-    from .serve import add_parser
-
-    add_parser(commands, common)
 
 
 def _gradio():

@@ -9,10 +9,10 @@ from dataclasses import replace
 
 from . import intent
 from .answer import ANSWERED, EMPTY, NOT_IN_GUIDE, Answer, Hit, compose
-from .corpus import topic_phrase
+from .decision import decide
 from .index import LoadedIndex, ensure_index, load_index
 from .places import states_named
-from .query import read_query, tokens
+from .query import Reader
 from .retrieval import Retriever
 from .selection import Selection, select
 from .settings import Settings
@@ -30,8 +30,11 @@ NOT_IN_GUIDE_REPLY = "The guide doesn't cover this. The nearest sections are lis
 STATE_RULES_REPLY = "The guide doesn't cover the rules in {places}. The nearest sections are listed below."
 ELSEWHERE_NOTICE = "The guide has nothing specific to {places}; this is its general answer."
 # What is allowed or required differs by state; the guide gives no state's rules
-_RULES = re.compile(r"\b(allowed|legal(ly)?|laws?|licen[cs]\w*|permit\w*|require[sd]?|requirements?|regulat\w*|"
-                    r"scope of practice)\b", re.I)
+_RULES = re.compile(
+    r"\b(allowed|legal(ly)?|laws?|licen[cs]\w*|permit\w*|require[sd]?|requirements?|regulat\w*|"
+    r"scope of practice)\b",
+    re.I,
+)
 UNRANKED_REPLY = "The guide describes these options but doesn't say which is better. The nearest sections are listed below."
 
 
@@ -41,13 +44,11 @@ class Assistant:
     def __init__(self, index: LoadedIndex) -> None:
         self.index = index
         self.retriever = Retriever(index)
-        self.vocabulary = frozenset(w for p in index.passages for w in tokens(" ".join(p.section) + " " + p.text))
-        self.known_words = index.encoder.known_words()
-        self.topic = topic_phrase([p.text for p in index.passages])
+        self.reader = Reader.for_guide(index.passages, index.encoder.known_words())
         self.states = frozenset(states_named(" ".join(p.text for p in index.passages)))
 
     @classmethod
-    def load(cls, settings: Settings | None = None, *, build: bool = False, progress: bool = False) -> "Assistant":
+    def load(cls, settings: Settings | None = None, *, build: bool = False, progress: bool = False) -> Assistant:
         """Load the index (building it first when `build` and it is missing or stale)."""
         settings = settings or Settings.from_env()
         index = ensure_index(settings, progress=progress) if build else load_index(settings)
@@ -60,7 +61,7 @@ class Assistant:
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         """Answer `question` from the guide; `history` holds earlier user questions, oldest first."""
         started = time.perf_counter()
-        query = read_query(question, history, vocabulary=self.vocabulary, known=self.known_words, topic=self.topic)
+        query = self.reader.read(question, history)
         if not any(ch.isalnum() for ch in query.text):
             return Answer(question=question, answer=EMPTY_REPLY, in_scope=False, reason=EMPTY)
         notice = "Your message was long, so only its first 1,000 characters were read." if query.trimmed else ""
@@ -70,13 +71,33 @@ class Assistant:
             return Answer(question=question, answer=INSTRUCTIONS_REPLY, in_scope=False, reason=INSTRUCTIONS)
         kind = intent.classify(query.focus)
         if kind is not None:
-            return Answer(question=question, answer=intent.REPLIES[kind], in_scope=False, reason=kind,
-                          interpreted_as=query.interpreted_as, notice=notice)
+            return Answer(
+                question=question,
+                answer=intent.REPLIES[kind],
+                in_scope=False,
+                reason=kind,
+                interpreted_as=query.interpreted_as,
+                notice=notice,
+            )
         ranking = self.retriever.rank(query)
+        decision = decide(self.index.bank, ranking.bank_sims, ranking.confidence, self.index.tuning)
+        if decision.reason.is_safety:
+            return Answer(
+                question=question,
+                answer=intent.REPLIES[decision.reason],
+                in_scope=False,
+                reason=decision.reason,
+                interpreted_as=query.interpreted_as,
+                notice=notice,
+                decision=decision,
+            )
         start = time.perf_counter()
         selection = select(query, ranking, self.index.passages, self.index.sentence_offsets)
         ranking = selection.ranking
-        hits = tuple(self._hit(int(pid), float(score), ranking) for pid, score in zip(ranking.ids[:SHOWN_PASSAGES], ranking.scores[:SHOWN_PASSAGES]))
+        hits = tuple(
+            self._hit(int(pid), float(score), ranking)
+            for pid, score in zip(ranking.ids[:SHOWN_PASSAGES], ranking.scores[:SHOWN_PASSAGES])
+        )
         timings = dict(ranking.timings_ms, select=(time.perf_counter() - start) * 1000)
         timings["total"] = (time.perf_counter() - started) * 1000
         if not selection.in_scope and selection.missing_figure and query.is_followup:
@@ -86,17 +107,36 @@ class Assistant:
             if standalone.in_scope:
                 return replace(standalone, interpreted_as=query.interpreted_as)
         elsewhere = " or ".join(state for state in states_named(query.interpreted_as) if state not in self.states)
-        declined = _decline_reply(selection, elsewhere, query.interpreted_as)
+        declined = _decline_reply(selection, elsewhere, query.interpreted_as, decision.answers)
         if declined is not None:
-            return Answer(question=question, answer=declined, in_scope=False, reason=NOT_IN_GUIDE,
-                          passages=hits, interpreted_as=query.interpreted_as, notice=notice,
-                          suggestions=self._suggestions(ranking), timings_ms=timings)
+            return Answer(
+                question=question,
+                answer=declined,
+                in_scope=False,
+                reason=decision.reason if not decision.answers else NOT_IN_GUIDE,
+                passages=hits,
+                interpreted_as=query.interpreted_as,
+                notice=notice,
+                suggestions=self._suggestions(ranking),
+                timings_ms=timings,
+                decision=decision,
+            )
         if elsewhere:
             notice = " ".join(filter(None, [notice, ELSEWHERE_NOTICE.format(places=elsewhere)]))
         answer, quotes, citations = compose(selection.quotes)
-        return Answer(question=question, answer=answer, in_scope=True, reason=ANSWERED, citations=citations,
-                      passages=hits, quotes=quotes, interpreted_as=query.interpreted_as, notice=notice,
-                      timings_ms=timings)
+        return Answer(
+            question=question,
+            answer=answer,
+            in_scope=True,
+            reason=ANSWERED,
+            citations=citations,
+            passages=hits,
+            quotes=quotes,
+            interpreted_as=query.interpreted_as,
+            notice=notice,
+            timings_ms=timings,
+            decision=decision,
+        )
 
     def _hit(self, pid: int, score: float, ranking) -> Hit:
         passage = self.index.passages[pid]
@@ -133,11 +173,13 @@ class Assistant:
         return "\n\n".join(parts)
 
 
-def _decline_reply(selection: Selection, elsewhere: str, question: str) -> str | None:
+def _decline_reply(selection: Selection, elsewhere: str, question: str, answers: bool) -> str | None:
     """Why the guide does not answer, as the reply; None when it does. `elsewhere` names the U.S.
     states the question asks about that the guide never mentions."""
     if elsewhere and _RULES.search(question):  # a general answer could be read as that state's rule
         return STATE_RULES_REPLY.format(places=elsewhere)
+    if not answers:
+        return NOT_IN_GUIDE_REPLY
     if not selection.in_scope:
         return UNRANKED_REPLY if selection.unranked else NOT_IN_GUIDE_REPLY
     return None

@@ -26,10 +26,10 @@ def read_questions(path: str | Path, check: Callable[[dict], str | None] | None 
         except ValueError:
             raise ChatbotError(f"{path}:{number} is not a JSON object") from None
         if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-            raise ChatbotError(f"{path}:{number} has no \"question\" string")
+            raise ChatbotError(f'{path}:{number} has no "question" string')
         history = item.get("history") or []
         if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
-            raise ChatbotError(f"{path}:{number}: \"history\" must be a list of strings")
+            raise ChatbotError(f'{path}:{number}: "history" must be a list of strings')
         if check is not None and (problem := check(item)):
             raise ChatbotError(f"{path}:{number}: {problem}")
         items.append(item)

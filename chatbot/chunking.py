@@ -45,7 +45,7 @@ class Passage:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Passage":
+    def from_dict(cls, data: dict) -> Passage:
         return cls(
             id=int(data["id"]),
             title=str(data["title"]),

@@ -57,12 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", parents=[common], help="answer a question from the guide")
     ask.add_argument("question", nargs="?", help="the question (omit with --batch)")
     ask.add_argument("--corpus", metavar="DIR", help="corpus folder used to check the index is current")
-    ask.add_argument("--history", action="append", default=[], metavar="QUESTION", help="an earlier question (repeatable, oldest first)")
+    ask.add_argument(
+        "--history", action="append", default=[], metavar="QUESTION", help="an earlier question (repeatable, oldest first)"
+    )
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--batch", metavar="FILE.jsonl", type=Path, help="answer every {question, history} line; JSON lines out")
     ask.set_defaults(handler=_ask)
 
-    for name, module in (("eval", "evaluation"), ("serve", "app"), ("feedback", "feedback")):
+    for module in ("evaluation", "serve", "feedback"):
         try:
             register = __import__(f"chatbot.{module}", fromlist=["register"]).register
         except (ImportError, AttributeError):

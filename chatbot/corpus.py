@@ -16,13 +16,9 @@ _ADVERT = re.compile(r"^(suggested|recommended|related|further|also)\s+read(ing)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
 _ABBREVIATION_END = re.compile(r"\b(?:[A-Z]\.){2,}$")
-_SMALL_WORDS = frozenset(
-    "a an and as at but by for from in into nor of on or per the to vs vs. via with".split()
-)
+_SMALL_WORDS = frozenset("a an and as at but by for from in into nor of on or per the to vs vs. via with".split())
 _LONG_HEADING_WORDS = 6
-_CLOSING_HEADINGS = frozenset(
-    "conclusion conclusions summary final thoughts takeaways key takeaways wrap-up faq faqs".split()
-)
+_CLOSING_HEADINGS = frozenset("conclusion conclusions summary final thoughts takeaways key takeaways wrap-up faq faqs".split())
 
 
 @dataclass(frozen=True)
@@ -62,11 +58,7 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     Chosen by name alone, so a dangling link or a folder named like a guide file is reported
     as unreadable rather than silently left out of the index.
     """
-    return sorted(
-        path
-        for path in corpus_dir.iterdir()
-        if path.suffix.lower() in SUFFIXES and not path.name.startswith(".")
-    )
+    return sorted(path for path in corpus_dir.iterdir() if path.suffix.lower() in SUFFIXES and not path.name.startswith("."))
 
 
 def read_text(path: Path) -> str:
@@ -74,9 +66,7 @@ def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CorpusError(
-            f"corpus file {path} is not UTF-8 text (byte {exc.start}); re-save it as UTF-8"
-        ) from None
+        raise CorpusError(f"corpus file {path} is not UTF-8 text (byte {exc.start}); re-save it as UTF-8") from None
     except OSError as exc:
         raise CorpusError(f"corpus file {path} cannot be read: {exc.strerror}; fix or remove it") from None
 
@@ -95,7 +85,7 @@ def parse_document(text: str, *, source: str) -> Document:
 
 def is_markdown(source: str, lines: list[str]) -> bool:
     """A file is read as Markdown when it is named so or uses `#` headings."""
-    return source.lower().endswith((".md", ".markdown")) or any(_MD_HEADING.match(l) for l in lines)
+    return source.lower().endswith((".md", ".markdown")) or any(_MD_HEADING.match(line) for line in lines)
 
 
 def _markdown_headings(lines: list[str], title: str) -> tuple[dict[int, tuple[int, str]], str]:
@@ -125,7 +115,7 @@ def detect_headings(lines: list[str]) -> dict[int, tuple[int, str]]:
     When no heading names the topic, all headings are sections.
     """
     candidates = [i for i, line in enumerate(lines) if _looks_like_heading(lines, i)]
-    topic = topic_phrase([l for i, l in enumerate(lines) if i not in candidates])
+    topic = topic_phrase([line for i, line in enumerate(lines) if i not in candidates])
     named = {i for i in candidates if topic and topic in " ".join(_words(lines[i], stem=True))}
     if not named:
         return {i: (1, lines[i]) for i in candidates}
@@ -150,7 +140,7 @@ def _looks_like_heading(lines: list[str], i: int) -> bool:
     words = line.split()
     if len(words) > 12 or not line[0].isupper():
         return False
-    following = next((l for l in lines[i + 1 :] if l), "")
+    following = next((line for line in lines[i + 1 :] if line), "")
     if not following:
         return False
     capitalised = [w for w in words if w.lower() not in _SMALL_WORDS and w[0].isalpha()]

@@ -130,7 +130,9 @@ class SentenceTransformerEncoder:
             self._export(folder)
             exported = OnnxEncoder(folder)
         except Exception as exc:  # the exporter rejects some architectures; the build then keeps torch
-            log.warning("ONNX export of %s failed (%s); questions will be encoded with sentence-transformers", self.info.name, exc)
+            log.warning(
+                "ONNX export of %s failed (%s); questions will be encoded with sentence-transformers", self.info.name, exc
+            )
             return False
         probes = list(_PROBES)
         gap = float(np.abs(exported.encode(probes) - self.encode(probes)).max())
@@ -167,9 +169,14 @@ class SentenceTransformerEncoder:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                Backbone(), tuple(sample[n] for n in names), str(folder / "model.onnx"),
-                input_names=names, output_names=["last_hidden_state"], dynamic_axes=axes,
-                opset_version=17, dynamo=False,
+                Backbone(),
+                tuple(sample[n] for n in names),
+                str(folder / "model.onnx"),
+                input_names=names,
+                output_names=["last_hidden_state"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
             )
         tokenizer.backend_tokenizer.save(str(folder / "tokenizer.json"))
         config = {

@@ -123,8 +123,19 @@ def evaluate(path: str | Path, settings: Settings | None = None, *, assistant=No
     return report, outcomes
 
 
-COLUMNS = ("questions", "answer@1", "hit@1", "hit@3", "section@1", "mrr", "scope_accuracy", "false_decline",
-           "declined_unanswerable", "p50_ms", "p95_ms")
+COLUMNS = (
+    "questions",
+    "answer@1",
+    "hit@1",
+    "hit@3",
+    "section@1",
+    "mrr",
+    "scope_accuracy",
+    "false_decline",
+    "declined_unanswerable",
+    "p50_ms",
+    "p95_ms",
+)
 
 
 def format_report(report: dict) -> str:
@@ -146,22 +157,61 @@ def format_failures(outcomes: list[Outcome]) -> str:
     return "\n".join(lines) or "no failures"
 
 
+def default_sets() -> list[Path]:
+    """The labeled sets `eval` measures when none is named: the shared dev set and the fixtures."""
+    from .settings import ROOT
+
+    shared = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+    return ([shared] if shared.is_file() else []) + sorted((ROOT / "tests" / "fixtures").glob("questions*.jsonl"))
+
+
+def format_bank_cv(tuning: dict) -> str:
+    """The bank's cross-validated figures as the index's fit recorded them."""
+    cv = tuning.get("cv") or {}
+    if not cv:
+        return f"bank cross-validation: none ({tuning.get('fitted_on', 'no fit recorded')})"
+    return (
+        f"bank cross-validation ({tuning['fitted_on']}): passage hit@1 {cv['hit@1']:.3f}, mrr {cv['mrr']:.3f}; "
+        f"not-answered declined {cv['declined']:.3f} at false declines {cv['false_decline']:.3f}"
+    )
+
+
 def register(commands, common: argparse.ArgumentParser) -> None:
-    parser = commands.add_parser("eval", parents=[common], help="measure answers on a labeled JSONL file")
-    parser.add_argument("file", type=Path, help="labeled questions (the ../shared/eval/ format)")
+    parser = commands.add_parser("eval", parents=[common], help="measure answers on labeled JSONL files")
+    parser.add_argument(
+        "file",
+        type=Path,
+        nargs="*",
+        help="labeled questions (the ../shared/eval/ format); default: the dev set and tests/fixtures",
+    )
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.add_argument("--show-failures", action="store_true", help="list misses with what was returned")
     parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    report, outcomes = evaluate(args.file, settings)
+    from .assistant import Assistant
+
+    files = args.file or default_sets()
+    assistant = Assistant.load(settings)
+    tuning = assistant.index.manifest.tuning
+    reports = {}
+    for i, path in enumerate(files):
+        report, outcomes = evaluate(path, assistant=assistant)
+        if args.show_failures and args.json:
+            report["failures"] = [
+                asdict(o) for o in outcomes if o.answered != o.answerable or (o.answerable and not o.answer_hit)
+            ]
+        reports[str(path)] = report
+        if not args.json:
+            if len(files) > 1:
+                print(f"{'' if i == 0 else chr(10)}== {path}")
+            if args.show_failures:
+                print(format_failures(outcomes), end="\n\n")
+            print(format_report(report))
     if args.json:
-        if args.show_failures:
-            report["failures"] = [asdict(o) for o in outcomes if o.answered != o.answerable or (o.answerable and not o.answer_hit)]
-        print(json.dumps(report, indent=2))
+        single = next(iter(reports.values())) if len(files) == 1 else {"sets": reports}
+        print(json.dumps({**single, "bank_cv": tuning.get("cv", {})}, indent=2))
     else:
-        if args.show_failures:
-            print(format_failures(outcomes), end="\n\n")
-        print(format_report(report))
+        print("\n" + format_bank_cv(tuning))
     return 0

@@ -13,7 +13,7 @@ import logging
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .answer import EMPTY, GREETING, THANKS, Answer
@@ -152,7 +152,9 @@ def summarize(path: str | Path, *, limit: int = 10) -> Summary:
             f" COALESCE(SUM(in_scope = 0 AND reason NOT IN ({placeholders})), 0) AS declined FROM questions",
             NOT_DECLINED,
         ).fetchone()
-        votes = db.execute("SELECT COALESCE(SUM(liked), 0) AS likes, COALESCE(SUM(1 - liked), 0) AS dislikes FROM votes").fetchone()
+        votes = db.execute(
+            "SELECT COALESCE(SUM(liked), 0) AS likes, COALESCE(SUM(1 - liked), 0) AS dislikes FROM votes"
+        ).fetchone()
         top = db.execute(
             f"SELECT LOWER(TRIM(question)) AS question, reason, COUNT(*) AS count, MAX(asked_at) AS last_asked"
             f" FROM questions WHERE in_scope = 0 AND reason NOT IN ({placeholders})"
@@ -191,7 +193,9 @@ def format_summary(summary: Summary) -> str:
         "",
         "Most-asked declined questions:",
     ]
-    lines += [f"  {row['count']:>4}  {row['reason']:<14}  {_short(row['question'])}" for row in summary.top_declined] or ["  (none)"]
+    lines += [f"  {row['count']:>4}  {row['reason']:<14}  {_short(row['question'])}" for row in summary.top_declined] or [
+        "  (none)"
+    ]
     lines += ["", "Disliked answers (latest first):"]
     for row in summary.disliked:
         lines.append(f"  {row['voted_at']}  {_short(row['question'])}")
@@ -205,8 +209,12 @@ def format_summary(summary: Summary) -> str:
 
 def register(commands, common: argparse.ArgumentParser) -> None:
     """Add the `feedback` subcommand to the CLI."""
-    parser = commands.add_parser("feedback", parents=[common], help="summarise questions asked and answers rated in the chat window")
-    parser.add_argument("--feedback-db", metavar="PATH", help="feedback file (env CHATBOT_FEEDBACK_DB; default ./feedback.sqlite3)")
+    parser = commands.add_parser(
+        "feedback", parents=[common], help="summarise questions asked and answers rated in the chat window"
+    )
+    parser.add_argument(
+        "--feedback-db", metavar="PATH", help="feedback file (env CHATBOT_FEEDBACK_DB; default ./feedback.sqlite3)"
+    )
     parser.add_argument("--limit", type=int, default=10, metavar="N", help="rows per list (default 10)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=_feedback)
@@ -225,4 +233,4 @@ def _short(text: str, width: int = 80) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

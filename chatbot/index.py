@@ -16,18 +16,22 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from .bank import BankQuestion, load_bank
 from .chunking import CHUNKER_VERSION, Passage, chunk_documents, list_units
 from .corpus import load_corpus
 from .embedding import Encoder, ModelInfo, resolve_model
 from .errors import REBUILD_HINT, IndexCorruptError, IndexMissingError, IndexStaleError
 from .manifest import MANIFEST, Manifest, corpus_hashes, file_sha256, read_manifest, rebuild_hint, staleness
+from .neighbours import BANK_QUESTIONS, BANK_VECTORS, BankKeys, read_bank_keys, write_bank
+from .query import Reader
 from .settings import Settings
+from .tuning import Tuning
 from .vector_store import vector_index
 
 log = logging.getLogger(__name__)
@@ -42,7 +46,9 @@ HEADING_VECTORS = "headings.npy"
 GENERIC_HEADING_MAX = 0.1
 CACHE = "vectors.npz"
 ENCODER = "encoder"
-CHECKED_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, HEADING_VECTORS, CACHE)
+CHECKED_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, HEADING_VECTORS, CACHE, BANK_QUESTIONS, BANK_VECTORS)
+
+
 @dataclass(frozen=True)
 class BuildReport:
     """What a build did."""
@@ -69,6 +75,8 @@ class LoadedIndex:
     sentence_owner: np.ndarray  # sentence row -> passage id
     sentence_offsets: np.ndarray  # passage id -> first sentence row
     heading_vectors: np.ndarray  # passage id -> vector of its heading path
+    bank: BankKeys
+    tuning: Tuning
     _encoder: Encoder | None = field(default=None, repr=False)
 
     @property
@@ -122,11 +130,19 @@ def load_index(settings: Settings, *, check_fresh: bool = True) -> LoadedIndex:
         raise IndexStaleError(f"{reason}; {hint}")
     if (damaged := _damaged_file(folder, manifest)) is not None:
         raise IndexCorruptError(f"index file {damaged} is missing or damaged; {hint}")
+    return open_build(folder, manifest, hint=hint)
+
+
+def open_build(folder: Path, manifest: Manifest, *, hint: str = REBUILD_HINT) -> LoadedIndex:
+    """The build in `folder` in memory, its files checked against each other (not hashed)."""
+    import faiss
+
     try:
         passages = [Passage.from_dict(json.loads(line)) for line in (folder / PASSAGES).read_text(encoding="utf-8").splitlines()]
         passage_vectors = faiss.read_index(str(folder / PASSAGE_VECTORS))
         sentence_vectors = faiss.read_index(str(folder / SENTENCE_VECTORS))
         heading_vectors = np.load(folder / HEADING_VECTORS, allow_pickle=False)
+        bank = read_bank_keys(folder, passages)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorruptError(f"index in {folder} cannot be read ({type(exc).__name__}); {hint}") from None
     counts = [len(sentence_embed_texts(p)) for p in passages]
@@ -136,11 +152,23 @@ def load_index(settings: Settings, *, check_fresh: bool = True) -> LoadedIndex:
         or passage_vectors.d != manifest.dimension
         or heading_vectors.shape != (len(passages), manifest.dimension)
         or [p.id for p in passages] != list(range(len(passages)))
+        or bank.vectors.shape[1:] not in ((manifest.dimension,), (0,))
     ):
         raise IndexCorruptError(f"index in {folder}: passages and vectors disagree; {hint}")
     owner = np.repeat(np.arange(len(passages)), counts)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    return LoadedIndex(folder, manifest, passages, passage_vectors, sentence_vectors, owner, offsets, heading_vectors)
+    return LoadedIndex(
+        folder,
+        manifest,
+        passages,
+        passage_vectors,
+        sentence_vectors,
+        owner,
+        offsets,
+        heading_vectors,
+        bank,
+        Tuning.from_dict(manifest.tuning) if manifest.tuning else Tuning(),
+    )
 
 
 def load_query_encoder(folder: Path, manifest: Manifest) -> Encoder:
@@ -151,7 +179,9 @@ def load_query_encoder(folder: Path, manifest: Manifest) -> Encoder:
         try:
             return OnnxEncoder(folder / ENCODER)
         except Exception as exc:
-            raise IndexCorruptError(f"query encoder in {folder / ENCODER} cannot be loaded ({type(exc).__name__}); {REBUILD_HINT}") from None
+            raise IndexCorruptError(
+                f"query encoder in {folder / ENCODER} cannot be loaded ({type(exc).__name__}); {REBUILD_HINT}"
+            ) from None
     return SentenceTransformerEncoder(resolve_model(manifest.model_path))
 
 
@@ -175,24 +205,54 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
         hashes = corpus_hashes(settings.corpus_dir)
         if previous and not force and not staleness(settings, previous[1]):
             _remove_old_builds(index_dir, keep=previous[0].name)  # leftovers of an interrupted build
-            return BuildReport(index_dir, False, previous[1].passages, previous[1].sentences, 0, 0,
-                               time.perf_counter() - started, "index is up to date")
+            return BuildReport(
+                index_dir,
+                False,
+                previous[1].passages,
+                previous[1].sentences,
+                0,
+                0,
+                time.perf_counter() - started,
+                "index is up to date",
+            )
         passages = chunk_documents(load_corpus(settings.corpus_dir))
+        bank = load_bank(settings.corpus_dir, {p.section for p in passages})
         model = resolve_model(settings.model)
         folder = index_dir / f".tmp-build-{os.getpid()}-{time.time_ns()}"
         folder.mkdir()
         try:
-            embedded, reused, query_encoder, dimension = _write_vectors(folder, passages, model, previous, progress)
+            vectors = _Vectors(model, _read_cache(previous[0] if previous else None, model.weights_sha256), progress)
+            dimension = _write_vectors(folder, passages, vectors)
+            query_encoder = _place_query_encoder(folder, previous, model, vectors)
             _write_passages(folder / PASSAGES, passages)
             manifest = Manifest(
-                model=settings.model, model_path=str(model.path), model_sha256=model.weights_sha256,
-                dimension=dimension, normalized=True, chunker_version=CHUNKER_VERSION, corpus=hashes,
-                files={name: file_sha256(folder / name) for name in CHECKED_FILES},
-                query_encoder=query_encoder, passages=len(passages),
+                model=settings.model,
+                model_path=str(model.path),
+                model_sha256=model.weights_sha256,
+                dimension=dimension,
+                normalized=True,
+                chunker_version=CHUNKER_VERSION,
+                corpus=hashes,
+                files={},
+                query_encoder=query_encoder,
+                passages=len(passages),
                 sentences=sum(len(sentence_embed_texts(p)) for p in passages),
-                built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                built_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 encoder_files={p.name: p.stat().st_size for p in sorted((folder / ENCODER).iterdir())}
-                if query_encoder == "onnx" else {},
+                if query_encoder == "onnx"
+                else {},
+            )
+            reader = Reader.for_guide(passages, load_query_encoder(folder, manifest).known_words())
+            read = [reader.read(q.question) for q in bank]
+            write_bank(folder, bank, vectors.embed([r.dense for r in read]).reshape(len(bank), dimension))
+            vectors.save(folder / CACHE)
+            tuning = _fit_tuning(open_build(folder, manifest), [r.lexical for r in read], bank)
+            manifest = replace(
+                manifest,
+                tuning=tuning.to_dict(),
+                embedded=vectors.embedded,
+                reused=vectors.reused,
+                files={name: file_sha256(folder / name) for name in CHECKED_FILES},
             )
             (folder / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
             _fsync_tree(folder)
@@ -203,39 +263,87 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
             shutil.rmtree(folder, ignore_errors=True)
             raise
         _remove_old_builds(index_dir, keep=live.name)
-    return BuildReport(index_dir, True, len(passages), manifest.sentences, embedded, reused, time.perf_counter() - started)
+    return BuildReport(
+        index_dir, True, len(passages), manifest.sentences, vectors.embedded, vectors.reused, time.perf_counter() - started
+    )
 
 
-def _write_vectors(folder: Path, passages: list[Passage], model: ModelInfo, previous: tuple[Path, Manifest] | None,
-                   progress: bool):
+class _Vectors:
+    """Text vectors for one build: from the previous build's cache by text hash, else embedded now."""
+
+    def __init__(self, model: ModelInfo, cache: dict[str, np.ndarray], progress: bool) -> None:
+        self.model, self.cache, self.progress = model, cache, progress
+        self.used: set[str] = set()
+        self.embedded = 0
+        self._encoder = None
+
+    @property
+    def encoder(self):
+        """sentence-transformers with the build's model, loaded on first use."""
+        if self._encoder is None:
+            from .embedding import SentenceTransformerEncoder
+
+            self._encoder = SentenceTransformerEncoder(self.model)
+        return self._encoder
+
+    @property
+    def reused(self) -> int:
+        return len(self.used) - self.embedded
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in self.cache}.items())
+        if missing:
+            log.info("embedding %d new texts (%d reused)", len(missing), len(set(keys)) - len(missing))
+            self.cache.update(zip((k for k, _ in missing), self.encoder.encode([t for _, t in missing], progress=self.progress)))
+            self.embedded += len(missing)
+        self.used.update(keys)
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([self.cache[k] for k in keys]).astype(np.float32)
+
+    def save(self, path: Path) -> None:
+        used = sorted(self.used)
+        np.savez(path, keys=np.array(used), vectors=np.vstack([self.cache[k] for k in used]), model=self.model.weights_sha256)
+
+
+def _write_vectors(folder: Path, passages: list[Passage], vectors: _Vectors) -> int:
+    """Write the passage, sentence and heading vectors; return the dimension."""
     import faiss
 
     per_passage = [sentence_embed_texts(p) for p in passages]
     sentences = [t for own in per_passage for t in own]
-    texts = [embed_text(p) for p in passages] + sentences + [heading_embed_text(p) for p in passages]
-    keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
-    cache = _read_cache(previous[0] if previous else None, model.weights_sha256)
-    missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
-    encoder = None
-    if missing or previous is None or not (previous[0] / ENCODER).is_dir():
-        from .embedding import SentenceTransformerEncoder
-
-        encoder = SentenceTransformerEncoder(model)
-    if missing:
-        log.info("embedding %d new texts (%d reused)", len(missing), len(set(keys)) - len(missing))
-        vectors = encoder.encode([t for _, t in missing], progress=progress)
-        cache.update(zip((k for k, _ in missing), vectors))
-    matrix = np.vstack([cache[k] for k in keys]).astype(np.float32)
-    dimension = matrix.shape[1]
+    matrix = vectors.embed([embed_text(p) for p in passages] + sentences + [heading_embed_text(p) for p in passages])
     n, m = len(passages), len(sentences)
     for name, rows in ((PASSAGE_VECTORS, matrix[:n]), (SENTENCE_VECTORS, matrix[n : n + m])):
         faiss.write_index(vector_index(rows), str(folder / name))
     counts = [len(own) for own in per_passage]
     np.save(folder / HEADING_VECTORS, heading_vectors(matrix[n + m :], matrix[:n], matrix[n : n + m], counts))
-    used = sorted(set(keys))
-    np.savez(folder / CACHE, keys=np.array(used), vectors=np.vstack([cache[k] for k in used]), model=model.weights_sha256)
-    query_encoder = _place_query_encoder(folder, previous, model, encoder)
-    return len(missing), len(set(keys)) - len(missing), query_encoder, dimension
+    return matrix.shape[1]
+
+
+def _fit_tuning(index: LoadedIndex, lexical_texts: list[str], bank: list[BankQuestion]) -> Tuning:
+    """Weights and the scope rule fitted on the bank (defaults when it holds too little to fit)."""
+    from .lexical import LexicalIndex
+    from .retrieval import guide_signals
+    from .tuning import Evidence, fit
+
+    folds = sorted({q.voice for q in bank})
+    if len(folds) < 2 or not any(q.answered for q in bank) or all(q.answered for q in bank):
+        return Tuning(fitted_on="defaults: the bank has too few voices or labels to cross-validate")
+    keys = index.bank
+    gold = np.zeros((len(bank), len(index.passages)), dtype=bool)
+    gold[keys.rows, keys.passages] = True
+    evidence = Evidence(
+        signals=guide_signals(index, LexicalIndex(index.passages), keys.vectors, lexical_texts),
+        bank_sims=keys.vectors @ keys.vectors.T,
+        answered=keys.answered,
+        gold=gold,
+        folds=np.array([folds.index(q.voice) for q in bank]),
+        bank_rows=keys.rows,
+        bank_passages=keys.passages,
+    )
+    return fit(evidence, fitted_on=f"{len(bank)} bank questions, {len(folds)} folds by voice")
 
 
 def heading_vectors(headings: np.ndarray, passages: np.ndarray, sentences: np.ndarray, counts: list[int]) -> np.ndarray:
@@ -253,17 +361,13 @@ def heading_vectors(headings: np.ndarray, passages: np.ndarray, sentences: np.nd
     return out
 
 
-def _place_query_encoder(folder: Path, previous: tuple[Path, Manifest] | None, model: ModelInfo, encoder) -> str:
-    if previous is not None and encoder is None:
+def _place_query_encoder(folder: Path, previous: tuple[Path, Manifest] | None, model: ModelInfo, vectors: _Vectors) -> str:
+    if previous is not None and vectors._encoder is None:  # nothing new was embedded: the model is as it was
         old_folder, old = previous
-        if old.query_encoder == "onnx" and old.model_sha256 == model.weights_sha256:
+        if old.query_encoder == "onnx" and old.model_sha256 == model.weights_sha256 and (old_folder / ENCODER).is_dir():
             shutil.copytree(old_folder / ENCODER, folder / ENCODER, copy_function=os.link)
             return "onnx"
-    if encoder is None:
-        from .embedding import SentenceTransformerEncoder
-
-        encoder = SentenceTransformerEncoder(model)
-    return "onnx" if encoder.export_onnx(folder / ENCODER) else "sentence-transformers"
+    return "onnx" if vectors.encoder.export_onnx(folder / ENCODER) else "sentence-transformers"
 
 
 def _read_cache(previous: Path | None, model_sha: str) -> dict[str, np.ndarray]:

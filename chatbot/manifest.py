@@ -8,13 +8,14 @@ import shlex
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from .bank import bank_files
 from .chunking import CHUNKER_VERSION
 from .corpus import corpus_files
 from .embedding import resolve_model
 from .errors import REBUILD_HINT, CorpusError, IndexCorruptError, IndexStaleError
 from .settings import Settings
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 
 
@@ -36,12 +37,15 @@ class Manifest:
     built_at: str
     format_version: int = FORMAT_VERSION
     encoder_files: dict[str, int] = field(default_factory=dict)  # sizes: hashing model.onnx at each load is slow
+    tuning: dict = field(default_factory=dict)  # the fitted Tuning (weights, scope rule, cross-validated figures)
+    embedded: int = 0  # distinct texts this build embedded
+    reused: int = 0  # distinct texts whose vectors came from the previous build
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, sort_keys=True)
 
 
-_FIELD_TYPES = {"str": str, "int": int, "bool": bool, "dict[str, str]": dict, "dict[str, int]": dict}
+_FIELD_TYPES = {"str": str, "int": int, "bool": bool, "dict": dict, "dict[str, str]": dict, "dict[str, int]": dict}
 
 
 def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
@@ -49,7 +53,7 @@ def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
     if not corpus_dir.is_dir():
         return {}
     hashes = {}
-    for path in corpus_files(corpus_dir):
+    for path in corpus_files(corpus_dir) + bank_files(corpus_dir):
         try:
             hashes[path.name] = file_sha256(path)
         except OSError as exc:

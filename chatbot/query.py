@@ -16,48 +16,150 @@ READ_CHARS = 4 * MAX_QUESTION_CHARS  # raw characters read to find those (tags a
 
 # General domain vocabulary: abbreviations and chat shorthand people use about this career.
 ABBREVIATIONS: dict[str, str] = {
-    "ma": "medical assistant", "mas": "medical assistants", "ma's": "medical assistants",
-    "cma": "CMA certified medical assistant", "cmas": "CMA certified medical assistants",
-    "rma": "RMA registered medical assistant", "rmas": "RMA registered medical assistants",
-    "cna": "CNA certified nursing assistant", "cnas": "CNAs certified nursing assistants",
-    "pa": "physician assistant", "pas": "physician assistants", "pa's": "physician assistants",
-    "rn": "registered nurse", "rns": "registered nurses", "lpn": "licensed practical nurse",
-    "np": "nurse practitioner", "ehr": "electronic health records EHR", "emr": "electronic health records EHR",
-    "ged": "GED high school diploma", "hs": "high school", "bls": "Bureau of Labor Statistics BLS",
-    "aama": "American Association of Medical Assistants AAMA", "amt": "American Medical Technologists AMT",
-    "dr": "doctor", "drs": "doctors", "doc": "doctor", "docs": "doctors", "er": "emergency room",
-    "ob": "obstetrics", "gyn": "gynecology", "obgyn": "obstetrics gynecology", "peds": "pediatrics",
-    "cali": "California", "ca": "California", "wa": "Washington", "ma.": "Massachusetts", "mass": "Massachusetts",
-    "shot": "shot injection", "shots": "shots injections", "jab": "jab injection", "jabs": "jabs injections",
-    "avg": "average", "approx": "approximately", "min": "minimum", "max": "maximum",
-    "yr": "year", "yrs": "years", "mo": "months", "mos": "months", "hr": "hour", "hrs": "hours", "k": "thousand",
-    "r": "are", "u": "you", "ur": "your", "n": "and", "y": "why", "b4": "before", "w/": "with", "w/o": "without",
-    "wat": "what", "wut": "what", "wht": "what", "whats": "what is", "hw": "how", "cuz": "because", "bc": "because",
-    "pls": "please", "plz": "please", "rly": "really", "tho": "though", "thru": "through", "gonna": "going to",
-    "wanna": "want to", "gotta": "have to", "kinda": "kind of", "sorta": "sort of", "lotta": "lot of",
-    "ppl": "people", "govt": "government", "info": "information", "dept": "department", "edu": "education",
-    "&": "and", "vs": "versus", "v": "versus",
+    "ma": "medical assistant",
+    "mas": "medical assistants",
+    "ma's": "medical assistants",
+    "cma": "CMA certified medical assistant",
+    "cmas": "CMA certified medical assistants",
+    "rma": "RMA registered medical assistant",
+    "rmas": "RMA registered medical assistants",
+    "cna": "CNA certified nursing assistant",
+    "cnas": "CNAs certified nursing assistants",
+    "pa": "physician assistant",
+    "pas": "physician assistants",
+    "pa's": "physician assistants",
+    "rn": "registered nurse",
+    "rns": "registered nurses",
+    "lpn": "licensed practical nurse",
+    "np": "nurse practitioner",
+    "ehr": "electronic health records EHR",
+    "emr": "electronic health records EHR",
+    "ged": "GED high school diploma",
+    "hs": "high school",
+    "bls": "Bureau of Labor Statistics BLS",
+    "aama": "American Association of Medical Assistants AAMA",
+    "amt": "American Medical Technologists AMT",
+    "dr": "doctor",
+    "drs": "doctors",
+    "doc": "doctor",
+    "docs": "doctors",
+    "er": "emergency room",
+    "ob": "obstetrics",
+    "gyn": "gynecology",
+    "obgyn": "obstetrics gynecology",
+    "peds": "pediatrics",
+    "cali": "California",
+    "ca": "California",
+    "wa": "Washington",
+    "ma.": "Massachusetts",
+    "mass": "Massachusetts",
+    "shot": "shot injection",
+    "shots": "shots injections",
+    "jab": "jab injection",
+    "jabs": "jabs injections",
+    "avg": "average",
+    "approx": "approximately",
+    "min": "minimum",
+    "max": "maximum",
+    "yr": "year",
+    "yrs": "years",
+    "mo": "months",
+    "mos": "months",
+    "hr": "hour",
+    "hrs": "hours",
+    "k": "thousand",
+    "r": "are",
+    "u": "you",
+    "ur": "your",
+    "n": "and",
+    "y": "why",
+    "b4": "before",
+    "w/": "with",
+    "w/o": "without",
+    "wat": "what",
+    "wut": "what",
+    "wht": "what",
+    "whats": "what is",
+    "hw": "how",
+    "cuz": "because",
+    "bc": "because",
+    "pls": "please",
+    "plz": "please",
+    "rly": "really",
+    "tho": "though",
+    "thru": "through",
+    "gonna": "going to",
+    "wanna": "want to",
+    "gotta": "have to",
+    "kinda": "kind of",
+    "sorta": "sort of",
+    "lotta": "lot of",
+    "ppl": "people",
+    "govt": "government",
+    "info": "information",
+    "dept": "department",
+    "edu": "education",
+    "&": "and",
+    "vs": "versus",
+    "v": "versus",
 }
 
 # Everyday words for things the guide names formally; appended to the lexical query only.
 SYNONYMS: dict[str, str] = {
-    "shot": "injections", "shots": "injections", "jab": "injections", "jabs": "injections",
-    "needle": "injections", "needles": "injections draw blood",
-    "pay": "salary pay earn", "paid": "salary pay earn", "salary": "salary pay", "wage": "salary pay",
-    "wages": "salary pay", "money": "salary pay earn", "make": "earn salary", "earn": "earn salary pay",
-    "income": "salary pay", "raise": "salary earn", "paycheck": "salary pay",
-    "school": "program training education", "schooling": "program training education",
-    "course": "program training", "courses": "program training", "class": "program classroom",
-    "classes": "program classroom", "degree": "degree program", "cert": "certification",
-    "certs": "certification", "certified": "certification certified", "license": "licensed certification",
-    "test": "exam tests", "exams": "exam", "outlook": "growth demand", "demand": "demand growth",
-    "future": "growth outlook", "jobs": "jobs growth", "hiring": "jobs demand",
-    "blood": "blood draw lab samples", "labs": "lab samples tests", "desk": "administrative office front-office",
-    "paperwork": "paperwork administrative records", "computer": "electronic health records",
-    "charting": "charting records", "charts": "charts records", "vitals": "vital signs",
-    "hospital": "hospitals", "clinic": "clinics", "boss": "leadership management", "promotion": "advance career growth",
-    "advance": "advance career growth", "stressful": "stress", "nice": "empathy kindness",
-    "state": "state", "where": "settings work", "workplace": "settings", "places": "settings",
+    "shot": "injections",
+    "shots": "injections",
+    "jab": "injections",
+    "jabs": "injections",
+    "needle": "injections",
+    "needles": "injections draw blood",
+    "pay": "salary pay earn",
+    "paid": "salary pay earn",
+    "salary": "salary pay",
+    "wage": "salary pay",
+    "wages": "salary pay",
+    "money": "salary pay earn",
+    "make": "earn salary",
+    "earn": "earn salary pay",
+    "income": "salary pay",
+    "raise": "salary earn",
+    "paycheck": "salary pay",
+    "school": "program training education",
+    "schooling": "program training education",
+    "course": "program training",
+    "courses": "program training",
+    "class": "program classroom",
+    "classes": "program classroom",
+    "degree": "degree program",
+    "cert": "certification",
+    "certs": "certification",
+    "certified": "certification certified",
+    "license": "licensed certification",
+    "test": "exam tests",
+    "exams": "exam",
+    "outlook": "growth demand",
+    "demand": "demand growth",
+    "future": "growth outlook",
+    "jobs": "jobs growth",
+    "hiring": "jobs demand",
+    "blood": "blood draw lab samples",
+    "labs": "lab samples tests",
+    "desk": "administrative office front-office",
+    "paperwork": "paperwork administrative records",
+    "computer": "electronic health records",
+    "charting": "charting records",
+    "charts": "charts records",
+    "vitals": "vital signs",
+    "hospital": "hospitals",
+    "clinic": "clinics",
+    "boss": "leadership management",
+    "promotion": "advance career growth",
+    "advance": "advance career growth",
+    "stressful": "stress",
+    "nice": "empathy kindness",
+    "state": "state",
+    "where": "settings work",
+    "workplace": "settings",
+    "places": "settings",
 }
 
 # A sentence that tries to steer the assistant rather than ask ("Ignore the guide and …").
@@ -209,7 +311,9 @@ def correct(word: str, vocabulary: frozenset[str]) -> str:
 @lru_cache(maxsize=4096)
 def _closest(word: str, vocabulary: frozenset[str]) -> str:
     buckets = _by_length(vocabulary)
-    candidates = [v for n in range(len(word) - 2, len(word) + 3) for v in buckets.get(n, ()) if v[0] == word[0] or v[1] == word[1]]
+    candidates = [
+        v for n in range(len(word) - 2, len(word) + 3) for v in buckets.get(n, ()) if v[0] == word[0] or v[1] == word[1]
+    ]
     match = get_close_matches(word, candidates, n=1, cutoff=0.84)
     return match[0] if match else word
 
@@ -235,3 +339,24 @@ def _synonyms(text: str) -> Iterable[str]:
 def content_words(text: str) -> list[str]:
     """Lower-case words of a text without stop words."""
     return [w for w in tokens(text) if w not in STOPWORDS]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Reads messages against one guide: its words (typos are corrected towards them), the model's
+    whole words (never "corrected") and the guide's topic phrase. The index build reads the bank's
+    questions with the same reader as the assistant reads users' messages."""
+
+    vocabulary: frozenset[str] = frozenset()
+    known: frozenset[str] = frozenset()
+    topic: str = ""
+
+    @classmethod
+    def for_guide(cls, passages: Sequence, known: frozenset[str]) -> Reader:
+        from .corpus import topic_phrase
+
+        vocabulary = frozenset(w for p in passages for w in tokens(" ".join(p.section) + " " + p.text))
+        return cls(vocabulary, known, topic_phrase([p.text for p in passages]))
+
+    def read(self, message: str, history: Sequence[str] = ()) -> Query:
+        return read_query(message, history, vocabulary=self.vocabulary, known=self.known, topic=self.topic)

@@ -74,7 +74,11 @@ def answer_html(answer: Answer) -> str:
         parts.append(f'<p class="notice">{escape(answer.notice)}</p>')
     if read_as := interpreted(answer):
         parts.append(f'<p class="read-as">Read as: “{escape(read_as)}”</p>')
-    reply = _MARKER.sub(r'<sup class="cite">[\1]</sup>', escape(answer.answer)) if answer.reason == ANSWERED else escape(answer.answer)
+    reply = (
+        _MARKER.sub(r'<sup class="cite">[\1]</sup>', escape(answer.answer))
+        if answer.reason == ANSWERED
+        else escape(answer.answer)
+    )
     parts.append(f'<p class="reply">{reply}</p>')
     if answer.citations:
         cited = "".join(f'<li><span class="marker">[{c.marker}]</span> {escape(c.heading)}</li>' for c in answer.citations)

@@ -1,26 +1,25 @@
-"""Hybrid retrieval: dense passage and sentence similarity fused with BM25 over headings and text.
+"""Hybrid retrieval: dense passage, sentence and heading similarity, BM25, and the bank's questions.
 
-Candidates come from the top of each signal (FAISS for the two dense ones, BM25 for the lexical
-one); each candidate is then scored exactly on all three and ranked by a weighted sum.
+Candidates come from the top of each signal (FAISS for the dense ones, BM25 for the lexical one,
+the bank for its answered questions); each candidate is then scored exactly on all of them and
+ranked by a weighted sum whose weights are the index's fitted `Tuning`.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .index import LoadedIndex
 from .lexical import LexicalIndex
 from .query import Query
+from .tuning import Tuning
 
-# Fusion weights: cosine of the question with the passage, with its best sentence and with its
-# heading path, and BM25 divided by the best BM25 score of the question.
-PASSAGE_WEIGHT = 0.30
-SENTENCE_WEIGHT = 0.40
-HEADING_WEIGHT = 0.30
-LEXICAL_WEIGHT = 0.20
+if TYPE_CHECKING:
+    from .index import LoadedIndex
+
 CANDIDATES = 50  # per signal
 EXHAUSTIVE_MAX_PASSAGES = 2_000  # up to this size every passage is scored, straight from memory
 
@@ -36,6 +35,7 @@ class Ranking:
     lexical: np.ndarray  # BM25 / max BM25, aligned with ids
     sentence_scores: dict[int, float]  # sentence row -> cosine, for every candidate's sentences
     quote_scores: dict[int, float]  # the same for the message's own question (differs for follow-ups)
+    bank_sims: np.ndarray  # cosine of the question with every bank question
     confidence: float  # best fused score
     timings_ms: dict[str, float]
 
@@ -43,8 +43,9 @@ class Ranking:
 class Retriever:
     """Ranks the index's passages for a query."""
 
-    def __init__(self, index: LoadedIndex) -> None:
+    def __init__(self, index: LoadedIndex, tuning: Tuning | None = None) -> None:
         self.index = index
+        self.tuning = tuning or index.tuning
         self.lexical = LexicalIndex(index.passages)
         self.counts = np.bincount(index.sentence_owner, minlength=len(index.passages)).astype(np.int64)
         self.exhaustive = len(index.passages) <= EXHAUSTIVE_MAX_PASSAGES
@@ -76,17 +77,32 @@ class Retriever:
         timings["lexical"] = _since(start)
 
         start = time.perf_counter()
+        # a follow-up ("and what about certification?") is compared with the bank as read with its
+        # context and alone, whichever is nearer: the bank's questions stand alone
+        bank_sims = (index.bank.vectors @ vectors.T).max(axis=1)
+        bank = index.bank.passage_scores(bank_sims, len(index.passages))[0]
         if not self.exhaustive:
             lexical_top = np.argpartition(-bm25, min(CANDIDATES, len(bm25)) - 1)[:CANDIDATES]
             owners = index.sentence_owner[sentence_rows[0][sentence_rows[0] >= 0]]
-            ids = np.unique(np.concatenate([passage_ids[0][passage_ids[0] >= 0], owners, lexical_top[bm25[lexical_top] > 0]]))
+            bank_top = np.argsort(-bank)[:CANDIDATES]
+            ids = np.unique(
+                np.concatenate(
+                    [
+                        passage_ids[0][passage_ids[0] >= 0],
+                        owners,
+                        lexical_top[bm25[lexical_top] > 0],
+                        bank_top[bank[bank_top] > 0],
+                    ]
+                )
+            )
             passage_matrix = index.passage_vectors.reconstruct_batch(ids)
             rows = np.concatenate([np.arange(index.sentence_offsets[i], index.sentence_offsets[i] + self.counts[i]) for i in ids])
             sentence_matrix = index.sentence_vectors.reconstruct_batch(rows)
         starts = np.concatenate([[0], np.cumsum(self.counts[ids])[:-1]])
-        dense, sims, sentence, heading, lexical, fused = _signals(
+        dense, sims, sentence, heading, lexical = _signals(
             vector[0], passage_matrix, sentence_matrix, index.heading_vectors[ids], bm25[ids], starts
         )
+        fused = self.tuning.weights @ np.vstack([dense, sentence, heading, lexical, bank[ids]])
         own_sims = sentence_matrix @ vectors[-1] if len(vectors) > 1 else sims
         order = np.argsort(-fused, kind="stable")
         timings["fusion"] = _since(start)
@@ -98,21 +114,41 @@ class Retriever:
             lexical=lexical[order],
             sentence_scores=dict(zip(rows.tolist(), sims.tolist())),
             quote_scores=dict(zip(rows.tolist(), own_sims.tolist())),
+            bank_sims=bank_sims,
             confidence=float(fused.max()) if len(fused) else 0.0,
             timings_ms=timings,
         )
 
 
 def _signals(vector, passages, sentences, headings, bm25, starts):
-    """Dense passage, sentence rows, best sentence, heading and lexical scores, and their fusion."""
+    """Dense passage, sentence rows, best sentence, heading and lexical scores."""
     dense = passages @ vector
     sims = sentences @ vector
     sentence = np.maximum.reduceat(sims, starts)
     heading = headings @ vector
+    return dense, sims, sentence, heading, normalized_bm25(bm25)
+
+
+def normalized_bm25(bm25: np.ndarray) -> np.ndarray:
+    """BM25 divided by the question's best BM25 score (zeros when no word matched)."""
     top = float(bm25.max()) if len(bm25) else 0.0
-    lexical = bm25 / top if top > 0 else np.zeros(len(bm25), dtype=np.float32)
-    fused = PASSAGE_WEIGHT * dense + SENTENCE_WEIGHT * sentence + HEADING_WEIGHT * heading + LEXICAL_WEIGHT * lexical
-    return dense, sims, sentence, heading, lexical, fused
+    return bm25 / top if top > 0 else np.zeros(len(bm25), dtype=np.float32)
+
+
+def guide_signals(index: LoadedIndex, lexical: LexicalIndex, vectors: np.ndarray, texts: list[str]) -> np.ndarray:
+    """(question, signal, passage): every passage's passage, sentence, heading and lexical signal for
+    many questions at once (the fit asks the whole bank)."""
+    passages = index.passage_vectors.reconstruct_n(0, index.passage_vectors.ntotal)
+    sentences = index.sentence_vectors.reconstruct_n(0, index.sentence_vectors.ntotal)
+    counts = np.bincount(index.sentence_owner, minlength=len(index.passages))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
+    out = np.zeros((len(vectors), 4, len(index.passages)), dtype=np.float32)
+    for i, (vector, text) in enumerate(zip(vectors, texts)):
+        dense, _, sentence, heading, lex = _signals(
+            vector, passages, sentences, index.heading_vectors, lexical.scores(text), starts
+        )
+        out[i] = (dense, sentence, heading, lex)
+    return out
 
 
 def _since(start: float) -> float:

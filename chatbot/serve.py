@@ -16,16 +16,23 @@ from .errors import ChatbotError
 from .settings import Settings
 
 
-def add_parser(commands, common: argparse.ArgumentParser) -> None:
+def register(commands, common: argparse.ArgumentParser) -> None:
+    """Add the `serve` subcommand to the CLI."""
     from .app import CONCURRENCY, QUEUE_SIZE
 
     parser = commands.add_parser("serve", parents=[common], help="start the chat window (a local web app)")
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on (default 127.0.0.1)"
+    )
     parser.add_argument("--port", type=int, help="port (env GRADIO_SERVER_PORT; default 7860, or the next free one)")
     parser.add_argument("--corpus", metavar="DIR", help="corpus folder (env CHATBOT_CORPUS_DIR; default ./corpus)")
     parser.add_argument("--feedback-db", metavar="PATH", help="where questions and votes are kept (env CHATBOT_FEEDBACK_DB)")
-    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, metavar="N", help=f"questions answered at once (default {CONCURRENCY})")
-    parser.add_argument("--queue-size", type=int, default=QUEUE_SIZE, metavar="N", help=f"questions waiting at most (default {QUEUE_SIZE})")
+    parser.add_argument(
+        "--concurrency", type=int, default=CONCURRENCY, metavar="N", help=f"questions answered at once (default {CONCURRENCY})"
+    )
+    parser.add_argument(
+        "--queue-size", type=int, default=QUEUE_SIZE, metavar="N", help=f"questions waiting at most (default {QUEUE_SIZE})"
+    )
     parser.set_defaults(handler=serve)
 
 

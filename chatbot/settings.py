@@ -20,7 +20,7 @@ class Settings:
     feedback_db: Path = ROOT / "feedback.sqlite3"
 
     @classmethod
-    def from_env(cls, **overrides: str | Path | None) -> "Settings":
+    def from_env(cls, **overrides: str | Path | None) -> Settings:
         """Read `CHATBOT_*` variables, then apply non-None keyword overrides."""
         env = os.environ
         settings = cls(
@@ -31,7 +31,7 @@ class Settings:
         )
         return settings.with_overrides(**overrides)
 
-    def with_overrides(self, **overrides: str | Path | None) -> "Settings":
+    def with_overrides(self, **overrides: str | Path | None) -> Settings:
         """Return a copy with every non-None override applied (paths coerced to Path)."""
         changes: dict[str, str | Path] = {}
         for key, value in overrides.items():

@@ -12,7 +12,6 @@ EXACT_SEARCH_MAX_ROWS = 10_000
 IVF_PROBED_FRACTION = 12
 
 
-
 def vector_index(rows: np.ndarray, *, exact: bool | None = None):
     """A FAISS inner-product index over unit vectors: exact (flat) up to EXACT_SEARCH_MAX_ROWS rows,
     inverted lists above, where a flat scan would cost more than the rest of a question."""

@@ -1,69 +1,65 @@
-"""Measure what each retrieval signal and query step adds, on a labeled JSONL file.
+"""Measure what each retrieval signal, the bank and each query step adds, on labeled JSONL files.
 
-    .venv/bin/python scripts/ablation.py ../shared/eval/dev.jsonl
+    .venv/bin/python scripts/ablation.py ../shared/eval/dev.jsonl tests/fixtures/questions-nearmiss.jsonl
 
-Each row switches parts of the pipeline off (by changing weights or the query reader's inputs)
-and runs the same evaluation as `python -m chatbot eval`; the scope threshold is scaled with the
-sum of the weights left on.
+Each row changes the index's fitted `Tuning` (a signal's weight set to 0, or the bank's scope rule
+replaced by the fused-score threshold the guide used before the bank) or the query reader, and runs
+the same evaluation as `python -m chatbot eval`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from contextlib import contextmanager
+from dataclasses import replace
 
-from chatbot import retrieval, selection
 from chatbot.assistant import Assistant
 from chatbot.evaluation import evaluate
 from chatbot.settings import Settings
+from chatbot.tuning import Tuning
 
-METRICS = ("answer@1", "hit@1", "hit@3", "section@1", "scope_accuracy", "false_decline")
+METRICS = ("answer@1", "hit@1", "hit@3", "section@1", "false_decline", "declined_unanswerable")
 
 
-@contextmanager
-def patched(obj, **values):
-    saved = {name: getattr(obj, name) for name in values}
-    for name, value in values.items():
-        setattr(obj, name, value)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(obj, name, value)
+def rows(fitted: Tuning) -> list[tuple[str, Tuning, dict]]:
+    """(name, tuning, reader changes) for every configuration measured."""
+    no_bank_scope = dict(neighbours=1, confidence_weight=1.0, threshold=Tuning().threshold)
+    return [
+        ("fitted (default)", fitted, {}),
+        ("no bank signal in ranking", replace(fitted, bank=0.0), {}),
+        ("no bank at all (old scope rule)", replace(fitted, bank=0.0, **no_bank_scope), {}),
+        ("no heading signal", replace(fitted, heading=0.0), {}),
+        ("no BM25", replace(fitted, lexical=0.0), {}),
+        ("topic phrase kept in query", fitted, {"topic": ""}),
+        ("no typo correction", fitted, {"vocabulary": frozenset()}),
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file")
+    parser.add_argument("files", nargs="+")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     assistant = Assistant.load(Settings.from_env())
-    weights = dict(PASSAGE_WEIGHT=retrieval.PASSAGE_WEIGHT, SENTENCE_WEIGHT=retrieval.SENTENCE_WEIGHT,
-                   HEADING_WEIGHT=retrieval.HEADING_WEIGHT, LEXICAL_WEIGHT=retrieval.LEXICAL_WEIGHT)
-    rows = [
-        ("dense passages only", dict(weights, SENTENCE_WEIGHT=0, HEADING_WEIGHT=0, LEXICAL_WEIGHT=0), {}),
-        ("+ best sentence", dict(weights, HEADING_WEIGHT=0, LEXICAL_WEIGHT=0), {}),
-        ("+ heading path", dict(weights, LEXICAL_WEIGHT=0), {}),
-        ("+ BM25 (all signals)", weights, {}),
-        ("all, topic phrase kept in query", weights, {"topic": ""}),
-        ("all, no typo guard (model words)", weights, {"known_words": frozenset()}),
-        ("all, no typo correction", weights, {"vocabulary": frozenset()}),
-    ]
-    results = {}
-    for name, weight_values, assistant_values in rows:
-        # the scope threshold is on the fused scale: scale it with the weights left on
-        threshold = selection.IN_SCOPE_MIN * sum(weight_values.values()) / sum(weights.values())
-        with patched(retrieval, **weight_values), patched(assistant, **assistant_values), \
-                patched(selection, IN_SCOPE_MIN=threshold):
-            report, _ = evaluate(args.file, assistant=assistant)
-        results[name] = {m: report["overall"][m] for m in METRICS}
+    fitted, reader = assistant.index.tuning, assistant.reader
+    results: dict[str, dict[str, dict]] = {}
+    for name, tuning, reader_changes in rows(fitted):
+        assistant.index.tuning = assistant.retriever.tuning = tuning
+        assistant.reader = replace(reader, **reader_changes)
+        for path in args.files:
+            report, _ = evaluate(path, assistant=assistant)
+            results.setdefault(path, {})[name] = {m: report["overall"][m] for m in METRICS}
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"{'configuration':<36}" + "".join(f"{m:>15}" for m in METRICS))
-    for name, metrics in results.items():
-        print(f"{name:<36}" + "".join(f"{metrics[m]:>15.3f}" for m in METRICS))
+    cell = lambda v: f"{'-':>15}" if v is None else f"{v:>15.3f}"  # noqa: E731
+    for path, table in results.items():
+        print(
+            f"== {path}\n{'configuration':<34}"
+            + "".join(f"{m.replace('declined_unanswerable', 'declined_oos'):>15}" for m in METRICS)
+        )
+        for name, metrics in table.items():
+            print(f"{name:<34}" + "".join(cell(metrics[m]) for m in METRICS))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ and retrieval at 100,000 passages, each beside a plain encode + FAISS flat basel
     .venv/bin/python scripts/bench.py --json             # the figures as JSON on stdout
     .venv/bin/python scripts/bench.py --output bench.json --quick   # small sizes, JSON file + table
 
-Progress goes to stderr. See chatbot/bench/ for what each figure measures.
+Progress goes to stderr. See scripts/benchmarks/ for what each figure measures.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from chatbot.bench import BenchOptions, run, table, to_json  # noqa: E402
+from benchmarks import BenchOptions, run, table, to_json  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", metavar="FILE", type=Path, help="also write the figures as JSON to FILE")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and few repeats (a smoke test, not figures)")
     parser.add_argument("--repeats", type=int, help="warm passes over the 30 questions (default 5)")
-    parser.add_argument("--synthetic-passages", type=int, metavar="N", help="passages of the build-throughput corpus (default 2,000)")
+    parser.add_argument(
+        "--synthetic-passages", type=int, metavar="N", help="passages of the build-throughput corpus (default 2,000)"
+    )
     parser.add_argument("--large-passages", type=int, metavar="N", help="passages of the synthetic large index (default 100,000)")
     parser.add_argument("--no-serve", action="store_true", help="skip the memory of `python -m chatbot serve`")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile runs")
@@ -41,8 +43,11 @@ def main(argv: list[str] | None = None) -> int:
 
     changes = {
         key: value
-        for key, value in (("repeats", args.repeats), ("synthetic_passages", args.synthetic_passages),
-                           ("large_passages", args.large_passages))
+        for key, value in (
+            ("repeats", args.repeats),
+            ("synthetic_passages", args.synthetic_passages),
+            ("large_passages", args.large_passages),
+        )
         if value is not None
     }
     changes.update({key: False for key, off in (("serve", args.no_serve), ("profile", args.no_profile)) if off})

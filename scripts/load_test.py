@@ -94,8 +94,22 @@ def free_port() -> int:
 
 def start_server(args: argparse.Namespace, feedback_db: Path) -> tuple[subprocess.Popen, str]:
     """`python -m chatbot serve` on a free loopback port; returns the process and its URL."""
-    command = [sys.executable, "-m", "chatbot", "serve", "--host", "127.0.0.1", "--port", str(args.port or free_port()),
-               "--feedback-db", str(feedback_db), "--concurrency", str(args.concurrency), "--queue-size", str(args.queue_size)]
+    command = [
+        sys.executable,
+        "-m",
+        "chatbot",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port or free_port()),
+        "--feedback-db",
+        str(feedback_db),
+        "--concurrency",
+        str(args.concurrency),
+        "--queue-size",
+        str(args.queue_size),
+    ]
     for flag in ("index", "corpus", "model"):
         if getattr(args, flag):
             command += [f"--{flag}", str(getattr(args, flag))]
@@ -160,7 +174,13 @@ class QueueSession:
         self.session = uuid.uuid4().hex
 
     def ask(self, question: str, history: list[str]) -> dict:
-        payload = {"data": [question, history], "fn_index": self.fn_index, "session_hash": self.session, "event_data": None, "trigger_id": None}
+        payload = {
+            "data": [question, history],
+            "fn_index": self.fn_index,
+            "session_hash": self.session,
+            "event_data": None,
+            "trigger_id": None,
+        }
         joined = self.http.post(f"{self.url}/gradio_api/queue/join", json=payload)
         joined.raise_for_status()
         event_id = joined.json()["event_id"]
@@ -299,8 +319,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=5, help="questions per user, follow-ups included (default 5)")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help=f"server concurrency limit (default {CONCURRENCY})")
     parser.add_argument("--queue-size", type=int, default=QUEUE_SIZE, help=f"server queue size (default {QUEUE_SIZE})")
-    parser.add_argument("--driver", choices=sorted(DRIVERS), default="gradio_client",
-                        help="gradio_client sessions (default), or Gradio's queue protocol as the browser speaks it")
+    parser.add_argument(
+        "--driver",
+        choices=sorted(DRIVERS),
+        default="gradio_client",
+        help="gradio_client sessions (default), or Gradio's queue protocol as the browser speaks it",
+    )
     parser.add_argument("--url", help="test an app already running here instead of starting one")
     parser.add_argument("--port", type=int, help="port for the started app (default: a free one)")
     parser.add_argument("--index", help="index folder for the started app")
@@ -310,8 +334,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
 
-    settings = {"driver": args.driver, "sessions": args.sessions, "questions": args.questions,
-                "concurrency": args.concurrency, "queue_size": args.queue_size}
+    settings = {
+        "driver": args.driver,
+        "sessions": args.sessions,
+        "questions": args.questions,
+        "concurrency": args.concurrency,
+        "queue_size": args.queue_size,
+    }
     with tempfile.TemporaryDirectory(prefix="load-test-") as folder:
         process = None
         url = args.url

@@ -12,12 +12,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "corpus" / "medical-assistant-guide.md"
+BANK = ROOT / "corpus" / "medical-assistant-guide.questions.jsonl"
 GUIDE_TEXT = ROOT / "tests" / "fixtures" / "medical-assistant-guide.txt"
 
 
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory):
-    """Settings for a private copy of the real corpus, indexed once with the default model."""
+    """Settings for a private copy of the real corpus (guide and question bank), indexed once with the default model."""
     from chatbot.index import build_index
     from chatbot.settings import Settings
 
@@ -25,6 +26,7 @@ def real_settings(tmp_path_factory):
     corpus = base / "corpus"
     corpus.mkdir()
     shutil.copy(GUIDE, corpus / GUIDE.name)
+    shutil.copy(BANK, corpus / BANK.name)
     settings = Settings(corpus_dir=corpus, index_dir=base / "index", feedback_db=base / "feedback.sqlite3")
     build_index(settings)
     return settings
@@ -61,8 +63,10 @@ def tiny_settings(tmp_path, tiny_model):
     from helpers.tiny_corpus import write_corpus
 
     return Settings(
-        corpus_dir=write_corpus(tmp_path / "corpus"), index_dir=tmp_path / "index",
-        model=str(tiny_model), feedback_db=tmp_path / "feedback.sqlite3",
+        corpus_dir=write_corpus(tmp_path / "corpus"),
+        index_dir=tmp_path / "index",
+        model=str(tiny_model),
+        feedback_db=tmp_path / "feedback.sqlite3",
     )
 
 

@@ -47,7 +47,9 @@ def test_followups_take_earlier_questions_as_history(client, assistant):
     data = ask(client, "and how long does it take?", history)
     assert data == assistant.ask("and how long does it take?", history).to_dict()
     assert data["interpreted_as"].startswith(history[0])
-    assert client.predict(question="and how long does it take?", api_name="/ask")["interpreted_as"] == "and how long does it take?"
+    assert (
+        client.predict(question="and how long does it take?", api_name="/ask")["interpreted_as"] == "and how long does it take?"
+    )
 
 
 def test_the_documented_api_lists_ask_and_hides_the_window_events(client):

@@ -71,7 +71,9 @@ def test_followup_uses_earlier_user_questions_from_the_messages_history(chat, as
     turn = chat.reply("and how long does it take?", history)
     assert turn.answer == assistant.ask("and how long does it take?", ["What certifications can a medical assistant get?"])
     assert turn.answer.interpreted_as == "What certifications can a medical assistant get? and how long does it take?"
-    assert "Read as: “What certifications can a medical assistant get? and how long does it take?”" in visible_text(turn.messages[1]["content"])
+    assert "Read as: “What certifications can a medical assistant get? and how long does it take?”" in visible_text(
+        turn.messages[1]["content"]
+    )
     alone = chat.reply("and how long does it take?", [])
     assert alone.answer.interpreted_as == "and how long does it take?"
     assert "Read as" not in alone.messages[1]["content"]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmarks import QUESTIONS, TARGETS, synthetic_passages, write_synthetic_corpus
 
-from chatbot.bench import QUESTIONS, TARGETS, synthetic_passages, write_synthetic_corpus
 from chatbot.chunking import chunk_documents, split_sentences
 from chatbot.corpus import load_corpus
 from chatbot.vector_store import EXACT_SEARCH_MAX_ROWS, searched_exactly, vector_index
@@ -23,22 +23,50 @@ GUIDE = ROOT / "corpus"
 
 # Every figure the issue asks for, as a path into the JSON; each must be a finite number.
 FIGURES = [
-    "cold_start.ask_s", "cold_start.baseline_onnx_s", "cold_start.baseline_st_s", "cold_start.ratio_to_baseline_onnx",
-    "cold_start.ratio_to_baseline_st", "cold_start.ask_omp_num_threads_1_s",
-    *[f"warm.{stage}_ms.{p}" for stage in ("encode", "dense_search", "lexical", "fusion", "select", "total", "other")
-      for p in ("p50", "p95")],
-    "warm.ratio_to_baseline_onnx", "warm.ratio_to_baseline_st",
-    "baseline.onnx.total_ms.p50", "baseline.st.total_ms.p50", "baseline.st_one_thread.total_ms.p50",
-    "build.fresh_s", "build.rebuild_s", "build.interpreter_s", "build.rebuild_beyond_startup_s", "build.rebuild_in_process_s",
-    "memory.ask_peak_mib", "memory.serve_peak_mib", "memory.baseline_st_peak_mib",
-    "throughput.passages_per_s", "throughput.raw_texts_per_s", "throughput.ratio_to_raw_encode",
-    "large.rank.chosen.total_ms.p50", "large.rank.chosen.recall_at_10", "large.rank.flat.total_ms.p50",
-    "large.rank.approximate.recall_at_10", "large.rank.chosen.ratio_to_baseline_onnx", "large.rank.chosen.baselines.onnx.total_ms.p50",
-    "large.search.approximate.build_s", "large.search.approximate.recall_at_10", "large.search.flat.search_ms_1_thread.p50",
-    "threads.onnx_encode_ms_by_intra_op_threads.1.p50", "threads.onnx_encode_ms_by_intra_op_threads.2.p50",
-    "threads.warm_answer_ms_by_faiss_threads.1.p50", "threads.warm_answer_ms_by_faiss_threads.2.p50",
-    "threads.onnx_encode_ms_two_callers_by_intra_op_threads.1.per_s", "threads.onnx_encode_ms_two_callers_by_intra_op_threads.2.per_s",
-    "imports.total_ms", "threads.typo_corrector.large_ms_per_word.p50",
+    "cold_start.ask_s",
+    "cold_start.baseline_onnx_s",
+    "cold_start.baseline_st_s",
+    "cold_start.ratio_to_baseline_onnx",
+    "cold_start.ratio_to_baseline_st",
+    "cold_start.ask_omp_num_threads_1_s",
+    *[
+        f"warm.{stage}_ms.{p}"
+        for stage in ("encode", "dense_search", "lexical", "fusion", "select", "total", "other")
+        for p in ("p50", "p95")
+    ],
+    "warm.ratio_to_baseline_onnx",
+    "warm.ratio_to_baseline_st",
+    "baseline.onnx.total_ms.p50",
+    "baseline.st.total_ms.p50",
+    "baseline.st_one_thread.total_ms.p50",
+    "build.fresh_s",
+    "build.rebuild_s",
+    "build.interpreter_s",
+    "build.rebuild_beyond_startup_s",
+    "build.rebuild_in_process_s",
+    "memory.ask_peak_mib",
+    "memory.serve_peak_mib",
+    "memory.baseline_st_peak_mib",
+    "throughput.passages_per_s",
+    "throughput.raw_texts_per_s",
+    "throughput.ratio_to_raw_encode",
+    "large.rank.chosen.total_ms.p50",
+    "large.rank.chosen.recall_at_10",
+    "large.rank.flat.total_ms.p50",
+    "large.rank.approximate.recall_at_10",
+    "large.rank.chosen.ratio_to_baseline_onnx",
+    "large.rank.chosen.baselines.onnx.total_ms.p50",
+    "large.search.approximate.build_s",
+    "large.search.approximate.recall_at_10",
+    "large.search.flat.search_ms_1_thread.p50",
+    "threads.onnx_encode_ms_by_intra_op_threads.1.p50",
+    "threads.onnx_encode_ms_by_intra_op_threads.2.p50",
+    "threads.warm_answer_ms_by_faiss_threads.1.p50",
+    "threads.warm_answer_ms_by_faiss_threads.2.p50",
+    "threads.onnx_encode_ms_two_callers_by_intra_op_threads.1.per_s",
+    "threads.onnx_encode_ms_two_callers_by_intra_op_threads.2.per_s",
+    "imports.total_ms",
+    "threads.typo_corrector.large_ms_per_word.p50",
 ]
 
 
@@ -53,8 +81,13 @@ def lookup(results: dict, path: str):
 @pytest.mark.slow
 def test_quick_bench_reports_every_figure(tmp_path):
     out = tmp_path / "bench.json"
-    run = subprocess.run([sys.executable, "scripts/bench.py", "--quick", "--output", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        [sys.executable, "scripts/bench.py", "--quick", "--output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(out.read_text(encoding="utf-8"))
     for path in FIGURES:

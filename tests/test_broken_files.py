@@ -67,21 +67,52 @@ INDEX_DAMAGE = {
     "index-folder-missing": (lambda s: shutil.rmtree(s.index_dir), IndexMissingError, "no index in"),
     "current-pointer-missing": (lambda s: (s.index_dir / CURRENT).unlink(), IndexMissingError, "no index in"),
     "current-names-missing-build": (
-        lambda s: (s.index_dir / CURRENT).write_text("build-gone\n", encoding="utf-8"), IndexCorruptError, "missing build"),
+        lambda s: (s.index_dir / CURRENT).write_text("build-gone\n", encoding="utf-8"),
+        IndexCorruptError,
+        "missing build",
+    ),
     "corpus-file-deleted": (lambda s: (s.corpus_dir / "beta.md").unlink(), IndexStaleError, "beta.md removed"),
-    "corpus-file-edited": (lambda s: append(s.corpus_dir / "alpha.md", "Holidays pay double.\n"), IndexStaleError, "alpha.md edited"),
+    "corpus-file-edited": (
+        lambda s: append(s.corpus_dir / "alpha.md", "Holidays pay double.\n"),
+        IndexStaleError,
+        "alpha.md edited",
+    ),
     "corpus-file-added": (
         lambda s: (s.corpus_dir / "gamma.md").write_text("# Dog Walking\nDogs need walks.\n", encoding="utf-8"),
-        IndexStaleError, "gamma.md added"),
-    "passage-vectors-truncated": (lambda s: truncate(live(s) / "passages.faiss"), IndexCorruptError, "passages.faiss is missing or damaged"),
-    "sentence-vectors-deleted": (lambda s: (live(s) / "sentences.faiss").unlink(), IndexCorruptError, "sentences.faiss is missing or damaged"),
-    "vector-cache-truncated": (lambda s: truncate(live(s) / "vectors.npz"), IndexCorruptError, "vectors.npz is missing or damaged"),
+        IndexStaleError,
+        "gamma.md added",
+    ),
+    "passage-vectors-truncated": (
+        lambda s: truncate(live(s) / "passages.faiss"),
+        IndexCorruptError,
+        "passages.faiss is missing or damaged",
+    ),
+    "sentence-vectors-deleted": (
+        lambda s: (live(s) / "sentences.faiss").unlink(),
+        IndexCorruptError,
+        "sentences.faiss is missing or damaged",
+    ),
+    "vector-cache-truncated": (
+        lambda s: truncate(live(s) / "vectors.npz"),
+        IndexCorruptError,
+        "vectors.npz is missing or damaged",
+    ),
     "passages-edited": (drop_last_passage, IndexCorruptError, "passages.jsonl is missing or damaged"),
     "passages-disagree-with-vectors": (
-        lambda s: (drop_last_passage(s), rehash(s, "passages.jsonl")), IndexCorruptError, "passages and vectors disagree"),
+        lambda s: (drop_last_passage(s), rehash(s, "passages.jsonl")),
+        IndexCorruptError,
+        "passages and vectors disagree",
+    ),
     "vectors-unreadable-but-hashed": (
-        lambda s: (truncate(live(s) / "passages.faiss"), rehash(s, "passages.faiss")), IndexCorruptError, "cannot be read"),
-    "manifest-not-json": (lambda s: (live(s) / "manifest.json").write_text("{not json", encoding="utf-8"), IndexCorruptError, "manifest"),
+        lambda s: (truncate(live(s) / "passages.faiss"), rehash(s, "passages.faiss")),
+        IndexCorruptError,
+        "cannot be read",
+    ),
+    "manifest-not-json": (
+        lambda s: (live(s) / "manifest.json").write_text("{not json", encoding="utf-8"),
+        IndexCorruptError,
+        "manifest",
+    ),
     "manifest-empty": (lambda s: (live(s) / "manifest.json").write_text("", encoding="utf-8"), IndexCorruptError, "manifest"),
     "manifest-a-list": (lambda s: (live(s) / "manifest.json").write_text("[]", encoding="utf-8"), IndexCorruptError, "manifest"),
     "manifest-deleted": (lambda s: (live(s) / "manifest.json").unlink(), IndexCorruptError, "manifest"),
@@ -89,7 +120,11 @@ INDEX_DAMAGE = {
     "manifest-field-wrong-type": (lambda s: edit_manifest(s, lambda d: d.update(corpus=None)), IndexCorruptError, "manifest"),
     "manifest-older-format": (lambda s: edit_manifest(s, lambda d: d.update(format_version=0)), IndexStaleError, "older format"),
     "query-encoder-truncated": (lambda s: truncate(live(s) / "encoder" / "model.onnx"), IndexCorruptError, "encoder"),
-    "query-encoder-tokenizer-deleted": (lambda s: (live(s) / "encoder" / "tokenizer.json").unlink(), IndexCorruptError, "encoder"),
+    "query-encoder-tokenizer-deleted": (
+        lambda s: (live(s) / "encoder" / "tokenizer.json").unlink(),
+        IndexCorruptError,
+        "encoder",
+    ),
 }
 
 
@@ -109,9 +144,16 @@ def test_damage_gives_one_clear_error_then_ensure_index_rebuilds(tiny_index, nam
 
 
 CLI_DAMAGE = [
-    "index-folder-missing", "current-names-missing-build", "corpus-file-edited", "corpus-file-added",
-    "passage-vectors-truncated", "passages-disagree-with-vectors", "manifest-not-json", "manifest-a-list",
-    "manifest-field-wrong-type", "query-encoder-truncated",
+    "index-folder-missing",
+    "current-names-missing-build",
+    "corpus-file-edited",
+    "corpus-file-added",
+    "passage-vectors-truncated",
+    "passages-disagree-with-vectors",
+    "manifest-not-json",
+    "manifest-a-list",
+    "manifest-field-wrong-type",
+    "query-encoder-truncated",
 ]
 
 
@@ -128,17 +170,29 @@ def test_damage_through_the_cli_is_one_error_line(tiny_index, name):
 CORPUS_DAMAGE = {
     "not-utf8": (
         lambda s: (s.corpus_dir / "alpha.md").write_bytes("# Café\nPrix : 12 €, très bien.\n".encode("cp1252")),
-        (IndexStaleError, "alpha.md edited"), r"alpha\.md is not UTF-8"),
+        (IndexStaleError, "alpha.md edited"),
+        r"alpha\.md is not UTF-8",
+    ),
     "folder-named-like-a-file": (
-        lambda s: (s.corpus_dir / "gamma.md").mkdir(), (CorpusError, "gamma.md cannot be read"), r"gamma\.md cannot be read"),
+        lambda s: (s.corpus_dir / "gamma.md").mkdir(),
+        (CorpusError, "gamma.md cannot be read"),
+        r"gamma\.md cannot be read",
+    ),
     "dangling-symlink": (
         lambda s: (s.corpus_dir / "gamma.md").symlink_to(s.corpus_dir / "gone.md"),
-        (CorpusError, "gamma.md cannot be read"), r"gamma\.md cannot be read"),
+        (CorpusError, "gamma.md cannot be read"),
+        r"gamma\.md cannot be read",
+    ),
     "all-files-deleted": (
-        lambda s: [p.unlink() for p in s.corpus_dir.iterdir()], (IndexStaleError, "alpha.md removed"), r"holds no \.md or \.txt file"),
+        lambda s: [p.unlink() for p in s.corpus_dir.iterdir()],
+        (IndexStaleError, "alpha.md removed"),
+        r"holds no \.md or \.txt file",
+    ),
     "all-files-emptied": (
         lambda s: [p.write_text("\n", encoding="utf-8") for p in s.corpus_dir.iterdir()],
-        (IndexStaleError, "alpha.md edited, beta.md edited"), "only empty files"),
+        (IndexStaleError, "alpha.md edited, beta.md edited"),
+        "only empty files",
+    ),
     "corpus-folder-deleted": (lambda s: shutil.rmtree(s.corpus_dir), (IndexStaleError, "removed"), "does not exist"),
 }
 
@@ -171,7 +225,9 @@ def test_bad_corpus_through_the_cli_is_one_error_line(tiny_index, name):
 
 def test_swapped_model_is_stale_then_rebuilt(tiny_index, other_tiny_model):
     other = replace(tiny_index, model=str(other_tiny_model))
-    with pytest.raises(IndexStaleError, match=f"built with model .*; run `python -m chatbot build-index .*--model {other.model}`"):
+    with pytest.raises(
+        IndexStaleError, match=f"built with model .*; run `python -m chatbot build-index .*--model {other.model}`"
+    ):
         load_index(other)
     result = run_cli("ask", "--corpus", other.corpus_dir, "--index", other.index_dir, "--model", other.model, QUESTIONS[0])
     assert_one_error_line(result, "built with model", f"--model {other.model}")
@@ -227,14 +283,29 @@ def assert_same(a: dict, b: dict) -> None:
 
 
 def build_args(settings, *extra: str) -> list[str]:
-    return ["build-index", "--quiet", "--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir),
-            "--model", settings.model, *extra]
+    return [
+        "build-index",
+        "--quiet",
+        "--corpus",
+        str(settings.corpus_dir),
+        "--index",
+        str(settings.index_dir),
+        "--model",
+        settings.model,
+        *extra,
+    ]
 
 
 def kill_at(step: str, settings, *extra: str) -> subprocess.CompletedProcess:
     script = ROOT / "tests" / "helpers" / "kill_build.py"
-    return subprocess.run([sys.executable, str(script), step, *build_args(settings, *extra)], cwd=ROOT,
-                          env=cli_env(PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(script), step, *build_args(settings, *extra)],
+        cwd=ROOT,
+        env=cli_env(PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def assert_only_live_build_left(settings) -> None:

@@ -87,8 +87,9 @@ def test_a_conversation_with_citations_sources_follow_up_and_injection(page, ser
 
     # screen readers hear the message as shown, not its HTML (Gradio labels messages with raw content)
     labels = page.locator("#chat [aria-label*='message: ']")
-    assert until(lambda: labels.count() >= 2 and all("<" not in labels.nth(i).get_attribute("aria-label")
-                                                      for i in range(labels.count())))
+    assert until(
+        lambda: labels.count() >= 2 and all("<" not in labels.nth(i).get_attribute("aria-label") for i in range(labels.count()))
+    )
     spoken = labels.last.get_attribute("aria-label")
     assert first_cited.split(" › ")[0] in spoken and answer.locator("p.reply").inner_text()[:40] in spoken
 

@@ -90,7 +90,9 @@ def test_guide_abbreviations_do_not_end_sentences():
     sentences = [s for line in guide_lines() for s in split_sentences(line)]
     assert not [s for s in sentences if s.endswith(("U.S.", "i.e.", "i.e.,", "vs."))]
     assert "Healthcare in the U.S. moves quickly and demands teamwork." in sentences
-    assert any(s.startswith("Medical assistants hold a unique spot") and "i.e., clinical and administrative" in s for s in sentences)
+    assert any(
+        s.startswith("Medical assistants hold a unique spot") and "i.e., clinical and administrative" in s for s in sentences
+    )
 
 
 def doc(source: str, *sections: tuple[tuple[str, ...], tuple[str, ...]], title: str = "Guide") -> Document:
@@ -99,7 +101,9 @@ def doc(source: str, *sections: tuple[tuple[str, ...], tuple[str, ...]], title: 
 
 def test_passages_carry_title_source_section_position_and_sentences():
     documents = [
-        doc("a.md", (("Intro",), ("Hello there. Welcome.",)), (("Pay", "Range"), ("It varies.", "- $30,000 to start")), title="A"),
+        doc(
+            "a.md", (("Intro",), ("Hello there. Welcome.",)), (("Pay", "Range"), ("It varies.", "- $30,000 to start")), title="A"
+        ),
         doc("b.md", (("Hours",), ("Long days.",)), title="B"),
     ]
     assert chunk_documents(documents) == [
@@ -165,5 +169,5 @@ def test_long_sections_split_at_line_boundaries(lines, limit, pieces):
 def test_real_guide_passages_fit_the_limit_unless_holding_a_list():
     passages = chunk_documents([parse_document(GUIDE.read_text(encoding="utf-8"), source=GUIDE.name)])
     for passage in passages:
-        assert len(passage.text) <= MAX_PASSAGE_CHARS or any(BULLET.match(l) for l in passage.text.split("\n"))
+        assert len(passage.text) <= MAX_PASSAGE_CHARS or any(BULLET.match(line) for line in passage.text.split("\n"))
     assert all(p.sentences and p.title == "Medical assistant guide" and p.source == GUIDE.name for p in passages)

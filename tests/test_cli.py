@@ -51,7 +51,10 @@ def test_ask_json_is_one_object_with_the_contract_keys(real_settings, assistant)
     assert answer["passages"] and all(PASSAGE_KEYS <= set(p) for p in answer["passages"])
     scores = [p["score"] for p in answer["passages"]]
     assert scores == sorted(scores, reverse=True)
-    assert answer["passages"][0]["section"] == ["Education and Training Path For Becoming a Medical Assistant", "Certification Options"]
+    assert answer["passages"][0]["section"] == [
+        "Education and Training Path For Becoming a Medical Assistant",
+        "Certification Options",
+    ]
     assert answer["passages"][0]["source"] == "medical-assistant-guide.md"
     assert all({"section", "source"} <= set(c) for c in answer["citations"]) and answer["citations"]
     assert answer == assistant.ask(CERTIFICATIONS).to_dict()
@@ -78,7 +81,9 @@ def test_history_is_passed_to_the_assistant(real_settings, assistant):
 
 def test_repeated_history_flags_are_passed_oldest_first(real_settings, assistant):
     history = ["Where can a medical assistant work?", "What certifications can I earn?"]
-    answer = ok_json(ask(real_settings, "--json", "--history", history[0], "--history", history[1], "which one does the AMT offer?"))
+    answer = ok_json(
+        ask(real_settings, "--json", "--history", history[0], "--history", history[1], "which one does the AMT offer?")
+    )
     assert answer == assistant.ask("which one does the AMT offer?", history).to_dict()
 
 
@@ -138,8 +143,13 @@ def test_batch_output_closed_early_is_not_a_traceback(real_settings, tmp_path):
     """`ask --batch FILE | head -1`: the reader goes away; no traceback, no noise."""
     batch = write_batch(tmp_path / "many.jsonl", [{"question": f"What do medical assistants do? ({n})"} for n in range(200)])
     args = ["ask", "--corpus", real_settings.corpus_dir, "--index", real_settings.index_dir, "--batch", batch]
-    child = subprocess.Popen([sys.executable, "-m", "chatbot", *map(str, args)], cwd=ROOT, env=cli_env(),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "chatbot", *map(str, args)],
+        cwd=ROOT,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     json.loads(child.stdout.readline())
     child.stdout.close()
     stderr = child.stderr.read().decode()
@@ -179,7 +189,9 @@ def test_build_index_honours_index_and_model(tiny_index):
     result = run_cli("build-index", "--quiet", "--corpus", s.corpus_dir, env=env)
     assert (result.returncode, result.stdout) == (0, f"{s.index_dir}: index is up to date (4 passages)\n")
     forced = run_cli("build-index", "--quiet", "--force", "--corpus", s.corpus_dir, "--index", s.index_dir, "--model", s.model)
-    assert forced.returncode == 0 and forced.stdout.startswith(f"built {s.index_dir}: 4 passages, 12 sentences; embedded 0, reused 19;")
+    assert forced.returncode == 0 and forced.stdout.startswith(
+        f"built {s.index_dir}: 4 passages, 12 sentences; embedded 0, reused 19;"
+    )
 
 
 # --- Bad input: a clear reply, never a traceback --------------------------------------------

@@ -237,7 +237,9 @@ def test_non_utf8_file_is_a_corpus_error_naming_the_file(tmp_path):
         pytest.param(lambda d: (d / "guide.pdf").write_bytes(b"%PDF"), r"holds no \.md or \.txt file", id="only-other-files"),
         pytest.param(lambda d: (d / "guide.md").write_text("", encoding="utf-8"), "only empty files", id="empty-file"),
         pytest.param(lambda d: (d / "guide.md").write_text("\n  \n\t\n", encoding="utf-8"), "only empty files", id="blank-file"),
-        pytest.param(lambda d: (d / "guide.md").write_text("# Title Only\n", encoding="utf-8"), "only empty files", id="headings-only"),
+        pytest.param(
+            lambda d: (d / "guide.md").write_text("# Title Only\n", encoding="utf-8"), "only empty files", id="headings-only"
+        ),
     ],
 )
 def test_empty_corpus_is_a_corpus_error(tmp_path, make, message):

@@ -25,8 +25,13 @@ QUESTIONS = Path(__file__).parent / "fixtures" / "questions.jsonl"
 HOLDOUT = Path(__file__).parent / "fixtures" / "questions-holdout.jsonl"  # reported, never tuned on (README)
 EDUCATION = "Education and Training Path For Becoming a Medical Assistant"
 PROGRAMS = "How long are medical assistant programs?"
-PROGRAM_LENGTH = {"question": PROGRAMS, "section": EDUCATION, "subsection": "Program Length",
-                  "answer_contains": ["usually take 9 months to 2 years"], "kind": "numeric"}
+PROGRAM_LENGTH = {
+    "question": PROGRAMS,
+    "section": EDUCATION,
+    "subsection": "Program Length",
+    "answer_contains": ["usually take 9 months to 2 years"],
+    "kind": "numeric",
+}
 
 # Quality our own labeled questions must keep (measured: see README, "Evaluation"). A drop below
 # a bar is a regression to look at, not a number to re-tune.
@@ -35,14 +40,31 @@ MAX_FALSE_DECLINE = 0.05
 
 
 def outcome(*, answerable=True, answered=True, answer_hit=False, rank=0, section_hit=False, kind="k", latency=1.0):
-    return Outcome(id="x", kind=kind, question="q", answerable=answerable, answered=answered, answer_hit=answer_hit,
-                   passage_rank=rank, section_hit=section_hit, latency_ms=latency, answer="", cited="", passages=())
+    return Outcome(
+        id="x",
+        kind=kind,
+        question="q",
+        answerable=answerable,
+        answered=answered,
+        answer_hit=answer_hit,
+        passage_rank=rank,
+        section_hit=section_hit,
+        latency_ms=latency,
+        answer="",
+        cited="",
+        passages=(),
+    )
 
 
 def test_a_question_answered_from_its_gold_passage_is_a_hit_on_every_measure(assistant):
     judged = judge(PROGRAM_LENGTH, assistant.ask(PROGRAMS), 5.0)
     assert (judged.answerable, judged.answered, judged.answer_hit, judged.passage_rank, judged.section_hit) == (
-        True, True, True, 1, True)
+        True,
+        True,
+        True,
+        1,
+        True,
+    )
     assert judged.cited == f"{EDUCATION} › Program Length" and judged.latency_ms == 5.0
 
 
@@ -107,10 +129,23 @@ def write(path: Path, items: list) -> Path:
 
 SMALL_SET = [
     dict(PROGRAM_LENGTH, id="p1"),
-    {"id": "o1", "question": "Who won the Super Bowl last year?", "section": None, "subsection": None,
-     "answer_contains": [], "kind": "out_of_scope"},
-    {"id": "f1", "question": "and what about certification?", "history": [PROGRAMS], "section": EDUCATION,
-     "subsection": "Certification Options", "answer_contains": ["words the guide never says"], "kind": "followup"},
+    {
+        "id": "o1",
+        "question": "Who won the Super Bowl last year?",
+        "section": None,
+        "subsection": None,
+        "answer_contains": [],
+        "kind": "out_of_scope",
+    },
+    {
+        "id": "f1",
+        "question": "and what about certification?",
+        "history": [PROGRAMS],
+        "section": EDUCATION,
+        "subsection": "Certification Options",
+        "answer_contains": ["words the guide never says"],
+        "kind": "followup",
+    },
 ]
 
 
@@ -145,13 +180,16 @@ def test_eval_prints_a_table_and_the_misses_with_what_was_returned(real_settings
     assert "cited: " in result.stdout and "p1 [numeric]" not in result.stdout
 
 
-@pytest.mark.parametrize("content, words", [
-    (['{"question": "ok"}', "not json"], ":2 is not a JSON object"),
-    (['{"id": "a"}'], ':1 has no "question" string'),
-    (['{"question": "q", "history": "earlier"}'], '"history" must be a list of strings'),
-    (['{"question": "q", "answer_contains": "a string"}'], '"answer_contains" must be a list of strings'),
-    (['{"question": "q", "also_sections": [["only a section"]]}'], '"also_sections" must be'),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (['{"question": "ok"}', "not json"], ":2 is not a JSON object"),
+        (['{"id": "a"}'], ':1 has no "question" string'),
+        (['{"question": "q", "history": "earlier"}'], '"history" must be a list of strings'),
+        (['{"question": "q", "answer_contains": "a string"}'], '"answer_contains" must be a list of strings'),
+        (['{"question": "q", "also_sections": [["only a section"]]}'], '"also_sections" must be'),
+    ],
+)
 def test_a_bad_labeled_file_is_one_clear_error(real_settings, tmp_path, content, words):
     path = write(tmp_path / "bad.jsonl", content)
     env = cli_env(CHATBOT_CORPUS_DIR=str(real_settings.corpus_dir), CHATBOT_INDEX_DIR=str(real_settings.index_dir))
@@ -166,8 +204,14 @@ def test_a_missing_labeled_file_is_one_clear_error(real_settings, tmp_path):
 def test_the_evaluate_script_is_the_eval_command(real_settings, tmp_path):
     path = write(tmp_path / "small.jsonl", SMALL_SET[:1])
     env = cli_env(CHATBOT_CORPUS_DIR=str(real_settings.corpus_dir), CHATBOT_INDEX_DIR=str(real_settings.index_dir))
-    result = subprocess.run([sys.executable, "scripts/evaluate.py", str(path), "--json"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, "scripts/evaluate.py", str(path), "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["overall"]["answer@1"] == 1.0
 

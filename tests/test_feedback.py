@@ -18,7 +18,9 @@ SALARY = Passage(7, "Guide", "guide.md", ("Career Outlook", "Salary Range"), "MA
 
 
 def answered(question: str) -> Answer:
-    return Answer(question=question, answer="MAs earn $38,270. [1]", in_scope=True, reason=ANSWERED, citations=(Citation(1, SALARY),))
+    return Answer(
+        question=question, answer="MAs earn $38,270. [1]", in_scope=True, reason=ANSWERED, citations=(Citation(1, SALARY),)
+    )
 
 
 def declined(question: str, reason: str = NOT_IN_GUIDE) -> Answer:
@@ -35,9 +37,14 @@ def store(tmp_path):
 def test_questions_and_votes_are_stored_with_answer_and_cited_sections(store):
     qid = store.log_question(answered("How much do MAs earn?"), channel="chat")
     store.vote(qid, False)
-    row = sqlite3.connect(store.path).execute(
-        "SELECT q.channel, q.question, q.in_scope, q.reason, q.answer, q.sections, v.liked FROM questions q JOIN votes v ON v.question_id = q.id"
-    ).fetchone()
+    row = (
+        sqlite3.connect(store.path)
+        .execute(
+            "SELECT q.channel, q.question, q.in_scope, q.reason, q.answer, q.sections, v.liked "
+            "FROM questions q JOIN votes v ON v.question_id = q.id"
+        )
+        .fetchone()
+    )
     assert row == ("chat", "How much do MAs earn?", 1, ANSWERED, "MAs earn $38,270. [1]", '["Career Outlook › Salary Range"]', 0)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +16,8 @@ from chatbot.embedding import OnnxEncoder, SentenceTransformerEncoder, resolve_m
 from chatbot.index import (
     CURRENT,
     GENERIC_HEADING_MAX,
-    embed_text,
     build_index,
+    embed_text,
     ensure_index,
     heading_embed_text,
     live_folder,
@@ -43,8 +43,11 @@ def sha256(path: Path) -> str:
 def all_texts(settings) -> set[str]:
     """Every distinct text a build embeds: passages, sentence-index rows and heading paths."""
     passages = chunk_documents(load_corpus(settings.corpus_dir))
-    return {embed_text(p) for p in passages} | {t for p in passages for t in sentence_embed_texts(p)} | {
-        heading_embed_text(p) for p in passages}
+    return (
+        {embed_text(p) for p in passages}
+        | {t for p in passages for t in sentence_embed_texts(p)}
+        | {heading_embed_text(p) for p in passages}
+    )
 
 
 def total_texts(settings) -> int:
@@ -52,9 +55,9 @@ def total_texts(settings) -> int:
 
 
 def test_manifest_records_model_corpus_chunker_and_files(tiny_settings, tiny_model):
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     report = build_index(tiny_settings)
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
     folder = live_folder(tiny_settings.index_dir)
     manifest = read_manifest(folder)
     passages = chunk_documents(load_corpus(tiny_settings.corpus_dir))
@@ -66,7 +69,15 @@ def test_manifest_records_model_corpus_chunker_and_files(tiny_settings, tiny_mod
     assert manifest.chunker_version == CHUNKER_VERSION
     assert manifest.corpus == {name: sha256(tiny_settings.corpus_dir / name) for name in FILES}
     assert manifest.files == {name: sha256(folder / name) for name in manifest.files}
-    assert set(manifest.files) == {"passages.jsonl", "passages.faiss", "sentences.faiss", "headings.npy", "vectors.npz"}
+    assert set(manifest.files) == {
+        "passages.jsonl",
+        "passages.faiss",
+        "sentences.faiss",
+        "headings.npy",
+        "vectors.npz",
+        "bank.jsonl",
+        "bank.npy",
+    }
     assert manifest.query_encoder == "onnx"
     assert manifest.passages == len(passages) == report.passages == 4
     # the sentence index holds each passage's sentences and then its lists (lead-in + items, one row each)
@@ -92,10 +103,12 @@ def test_vectors_are_unit_length_and_in_passage_order(tiny_index, tiny_model):
     assert index.sentence_offsets.tolist() == np.cumsum([0] + rows)[:-1].tolist()
     for passage in index.passages:  # row offset + j is sentence j of the passage
         first = int(index.sentence_offsets[passage.id])
-        np.testing.assert_allclose(sentence_rows[first : first + len(passage.sentences)],
-                                   encoder.encode(list(passage.sentences)), atol=1e-5)
+        np.testing.assert_allclose(
+            sentence_rows[first : first + len(passage.sentences)], encoder.encode(list(passage.sentences)), atol=1e-5
+        )
     assert sentences[int(index.sentence_offsets[1]) + 5] == (
-        "Weekend work adds a bonus: Saturday pays ten percent more; Sunday pays twenty percent more")
+        "Weekend work adds a bonus: Saturday pays ten percent more; Sunday pays twenty percent more"
+    )
     assert index.heading_vectors.shape == (len(index.passages), 32)
     headings = encoder.encode([heading_embed_text(p) for p in index.passages])
     for passage, heading, vector in zip(index.passages, headings, index.heading_vectors):
@@ -104,7 +117,12 @@ def test_vectors_are_unit_length_and_in_passage_order(tiny_index, tiny_model):
         else:  # a heading that says nothing about its text stands for the mean of its sentences
             mean = encoder.encode(sentence_embed_texts(passage)).mean(axis=0)
             np.testing.assert_allclose(vector, mean / np.linalg.norm(mean), atol=1e-5)
-    assert [heading_embed_text(p) for p in index.passages] == ["Introduction", "Parcel Sorter Pay", "Introduction", "Bike Mechanic Training"]
+    assert [heading_embed_text(p) for p in index.passages] == [
+        "Introduction",
+        "Parcel Sorter Pay",
+        "Introduction",
+        "Bike Mechanic Training",
+    ]
 
 
 def test_up_to_date_rebuild_does_nothing(tiny_index):
@@ -128,7 +146,9 @@ def test_forced_rebuild_reuses_every_vector_and_replaces_the_build(tiny_index):
 def test_editing_one_sentence_re_embeds_only_its_passage_and_sentence(tiny_index):
     alpha = tiny_index.corpus_dir / "alpha.md"
     beta_hash = sha256(tiny_index.corpus_dir / "beta.md")
-    alpha.write_text(alpha.read_text(encoding="utf-8").replace("Night shifts pay more.", "Night shifts pay much more."), encoding="utf-8")
+    alpha.write_text(
+        alpha.read_text(encoding="utf-8").replace("Night shifts pay more.", "Night shifts pay much more."), encoding="utf-8"
+    )
     report = build_index(tiny_index)
     assert (report.built, report.embedded, report.reused) == (True, 2, total_texts(tiny_index) - 2)
     manifest = load_index(tiny_index).manifest
@@ -137,7 +157,9 @@ def test_editing_one_sentence_re_embeds_only_its_passage_and_sentence(tiny_index
 
 def test_adding_a_file_embeds_only_its_texts(tiny_index):
     before = total_texts(tiny_index)
-    (tiny_index.corpus_dir / "gamma.txt").write_text("Opening words here.\nDog Walking\nDogs need walks. Walkers earn tips.\n", encoding="utf-8")
+    (tiny_index.corpus_dir / "gamma.txt").write_text(
+        "Opening words here.\nDog Walking\nDogs need walks. Walkers earn tips.\n", encoding="utf-8"
+    )
     report = build_index(tiny_index)
     assert (report.embedded, report.reused) == (total_texts(tiny_index) - before, before)
     # two passages (intro, "Dog Walking"), their three sentences and the heading "Dog Walking"; the intro's
@@ -195,4 +217,3 @@ def test_a_later_build_removes_leftovers_of_an_interrupted_one(tiny_index):
     (index_dir / f".{CURRENT}.99").write_text("build-3-4\n", encoding="utf-8")
     assert build_index(tiny_index).built is False
     assert sorted(p.name for p in index_dir.iterdir()) == sorted([".lock", CURRENT, live.name])
-

@@ -9,7 +9,11 @@ def test_states_are_found_in_any_case_in_order_of_mention_once_each():
 
 def test_the_longest_name_wins():
     assert states_named("West Virginia or Virginia; New York; District of Columbia") == [
-        "West Virginia", "Virginia", "New York", "District of Columbia"]
+        "West Virginia",
+        "Virginia",
+        "New York",
+        "District of Columbia",
+    ]
 
 
 def test_words_that_merely_contain_a_state_are_not_states():

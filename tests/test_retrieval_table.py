@@ -52,7 +52,9 @@ def test_table_questions_are_answered(assistant, question):
 
 
 def test_expected_section_comes_first_for_most_of_the_table(assistant):
-    misses = {q: assistant.ask(q).passages[0].passage.heading for q in TABLE if assistant.ask(q).passages[0].passage.section != TABLE[q]}
+    misses = {
+        q: assistant.ask(q).passages[0].passage.heading for q in TABLE if assistant.ask(q).passages[0].passage.section != TABLE[q]
+    }
     assert 1 - len(misses) / len(TABLE) >= BAR, misses
 
 

@@ -37,8 +37,19 @@ def port_is_free(port: int) -> bool:
 
 
 def start(settings, feedback_db: Path, *args: str, env: dict | None = None) -> tuple[subprocess.Popen, str, list[str]]:
-    command = [sys.executable, "-m", "chatbot", "serve", "--index", str(settings.index_dir), "--corpus", str(settings.corpus_dir),
-               "--feedback-db", str(feedback_db), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "chatbot",
+        "serve",
+        "--index",
+        str(settings.index_dir),
+        "--corpus",
+        str(settings.corpus_dir),
+        "--feedback-db",
+        str(feedback_db),
+        *args,
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env=env or ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     timer = threading.Timer(180, process.kill)
@@ -79,7 +90,12 @@ def test_serve_stops_on_a_signal_releasing_the_port_with_feedback_saved(real_set
         process, url, _ = start(real_settings, feedback_db, env=dict(ENV, GRADIO_SERVER_PORT=str(port)))
     try:
         assert url == f"http://127.0.0.1:{port}/"
-        answers = ask(url, "What certifications can a medical assistant get?", "and how much do they earn?", "What is the capital of France?")
+        answers = ask(
+            url,
+            "What certifications can a medical assistant get?",
+            "and how much do they earn?",
+            "What is the capital of France?",
+        )
         assert not port_is_free(port)
         process.send_signal(signum)
         code = process.wait(timeout=STOP_WITHIN)
@@ -106,9 +122,23 @@ def test_a_taken_port_is_one_clear_error_before_anything_loads(real_settings, tm
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "chatbot", "serve", "--index", str(real_settings.index_dir), "--port", str(port),
-             "--feedback-db", str(tmp_path / "feedback.sqlite3")],
-            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "chatbot",
+                "serve",
+                "--index",
+                str(real_settings.index_dir),
+                "--port",
+                str(port),
+                "--feedback-db",
+                str(tmp_path / "feedback.sqlite3"),
+            ],
+            cwd=ROOT,
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line, no traceback
@@ -119,9 +149,24 @@ def test_a_taken_port_is_one_clear_error_before_anything_loads(real_settings, tm
 def test_load_test_many_sessions_get_correct_answers(real_settings):
     """A small run of scripts/load_test.py: 10 concurrent gradio_client sessions x 5 questions."""
     result = subprocess.run(
-        [sys.executable, "scripts/load_test.py", "--sessions", "10", "--questions", "5", "--json",
-         "--index", str(real_settings.index_dir), "--corpus", str(real_settings.corpus_dir)],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "scripts/load_test.py",
+            "--sessions",
+            "10",
+            "--questions",
+            "5",
+            "--json",
+            "--index",
+            str(real_settings.index_dir),
+            "--corpus",
+            str(real_settings.corpus_dir),
+        ],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     data = json.loads(result.stdout)
     print({k: data[k] for k in ("throughput_per_second", "latency_ms", "shutdown_seconds")})  # figures, not assertions

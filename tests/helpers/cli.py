@@ -22,8 +22,12 @@ def run_cli(*args: str | Path, env: dict[str, str] | None = None, timeout: float
     """`python -m chatbot ARGS` from the project root; text output captured."""
     return subprocess.run(
         [sys.executable, "-m", "chatbot", *map(str, args)],
-        cwd=ROOT, env=env if env is not None else cli_env(), capture_output=True, text=True,
-        encoding="utf-8", timeout=timeout,
+        cwd=ROOT,
+        env=env if env is not None else cli_env(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
     )
 
 

@@ -25,8 +25,12 @@ def make_tiny_model(folder: Path, *, seed: int = 0, hidden_size: int = 32) -> Pa
     backbone_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     config = BertConfig(
-        vocab_size=30522, hidden_size=hidden_size, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=2 * hidden_size, max_position_embeddings=512,
+        vocab_size=30522,
+        hidden_size=hidden_size,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden_size,
+        max_position_embeddings=512,
     )
     BertModel(config).eval().save_pretrained(backbone_dir)
     for name in TOKENIZER_FILES:

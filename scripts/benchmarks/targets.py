@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 # (name, figure path, limit, unit): the speed targets of these 2-core machines.
 TARGETS = (
     ("warm answer p50", "warm.total_ms.p50", 15.0, "ms"),

@@ -6,8 +6,7 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..settings import Settings
-
+from chatbot.settings import Settings
 
 # Career questions written for the benchmark (typos, slang, out-of-scope and advice included).
 QUESTIONS = (
@@ -59,13 +58,13 @@ class BenchOptions:
     seed: int = 0
 
     @classmethod
-    def quick(cls, **changes) -> "BenchOptions":
+    def quick(cls, **changes) -> BenchOptions:
         quick = cls(repeats=1, cold_runs=2, rebuild_runs=2, synthetic_passages=30, large_passages=2_500, profile=False)
         return replace(quick, **changes)
 
 
 def model_path() -> Path:
     """The sentence-transformers model the index is built from (the baselines load it too)."""
-    from ..embedding import resolve_model
+    from chatbot.embedding import resolve_model
 
     return resolve_model(Settings().model).path

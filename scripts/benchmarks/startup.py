@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ..settings import Settings
+from chatbot.settings import Settings
+
 from .options import QUESTIONS, BenchOptions, model_path
 from .processes import Process, chatbot_command, profile_command, run_process
 from .stats import median
@@ -18,6 +19,7 @@ FORBIDDEN_ON_ASK = ("torch", "sentence_transformers", "transformers", "gradio", 
 
 def cold_start(settings: Settings, options: BenchOptions) -> dict:
     """`python -m chatbot ask` from process start to its answer, as users run it."""
+
     def ask(number: int, env: dict | None = None) -> Process:
         question = QUESTIONS[number % len(QUESTIONS)]
         return run_process(chatbot_command(options.python, "ask", settings, question), env=env)
@@ -26,8 +28,10 @@ def cold_start(settings: Settings, options: BenchOptions) -> dict:
     runs = [ask(n) for n in range(options.cold_runs)]
     single = [ask(n, {"OMP_NUM_THREADS": "1"}) for n in range(options.cold_runs)]
     baseline = [options.python, "-c", _BASELINE_SCRIPT, str(_live(settings)), str(model_path())]
-    baselines = {kind: [run_process([*baseline, kind, QUESTIONS[n % len(QUESTIONS)]]) for n in range(max(1, options.cold_runs // 2))]
-                 for kind in ("onnx", "st")}
+    baselines = {
+        kind: [run_process([*baseline, kind, QUESTIONS[n % len(QUESTIONS)]]) for n in range(max(1, options.cold_runs // 2))]
+        for kind in ("onnx", "st")
+    }
     figures = {
         "ask_s": median(r.first_output_s for r in runs),
         "ask_runs_s": [r.first_output_s for r in runs],
@@ -40,8 +44,9 @@ def cold_start(settings: Settings, options: BenchOptions) -> dict:
         "baseline_st_peak_mib": max(r.peak_mib for r in baselines["st"]),
     }
     if options.profile:
-        figures["profile"] = profile_command(chatbot_command(options.python, "ask", settings, QUESTIONS[0]), options,
-                                             settings.index_dir.parent / "ask.prof")
+        figures["profile"] = profile_command(
+            chatbot_command(options.python, "ask", settings, QUESTIONS[0]), options, settings.index_dir.parent / "ask.prof"
+        )
     return figures
 
 
@@ -64,11 +69,13 @@ print(index.search(vector, 5)[1][0].tolist())
 
 def import_check(settings: Settings, options: BenchOptions) -> dict:
     """What `ask` imports (`-X importtime`): forbidden heavy packages, the slowest imports."""
-    process = run_process([options.python, "-X", "importtime", *chatbot_command(options.python, "ask", settings, QUESTIONS[0])[1:]])
+    process = run_process(
+        [options.python, "-X", "importtime", *chatbot_command(options.python, "ask", settings, QUESTIONS[0])[1:]]
+    )
     modules: list[tuple[str, int, int, bool]] = []  # name, own µs, cumulative µs, imported at top level
     for line in process.stderr.splitlines():
         if line.startswith("import time:") and "self [us]" not in line:
-            own, cumulative, name = line[len("import time:"):].split("|")
+            own, cumulative, name = line[len("import time:") :].split("|")
             modules.append((name.strip(), int(own), int(cumulative), not name[1:].startswith(" ")))
     names = {name for name, *_ in modules}
     top = sorted((m for m in modules if m[3]), key=lambda m: -m[2])[:12]
@@ -83,6 +90,6 @@ def import_check(settings: Settings, options: BenchOptions) -> dict:
 
 
 def _live(settings: Settings) -> Path:
-    from ..index import live_folder
+    from chatbot.index import live_folder
 
     return live_folder(settings.index_dir)

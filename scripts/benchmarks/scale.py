@@ -22,7 +22,7 @@ def large_index(guide_index, options: BenchOptions) -> dict:
     ones (what the build chooses above EXACT_SEARCH_MAX_ROWS rows) and the build's choice itself."""
     import faiss
 
-    from ..vector_store import searched_exactly, vector_index
+    from chatbot.vector_store import searched_exactly, vector_index
 
     rng = np.random.default_rng(options.seed)
     log.info("generating %d synthetic passages", options.large_passages)
@@ -39,7 +39,9 @@ def large_index(guide_index, options: BenchOptions) -> dict:
     build_s["chosen"] = None
 
     sentence_base = guide_index.sentence_vectors.reconstruct_n(0, guide_index.sentence_vectors.ntotal)
-    probes = np.vstack([guide_index.encoder.encode(list(QUESTIONS)), perturbed(sentence_base, rng.integers(len(sentence_base), size=170), rng)])
+    probes = np.vstack(
+        [guide_index.encoder.encode(list(QUESTIONS)), perturbed(sentence_base, rng.integers(len(sentence_base), size=170), rng)]
+    )
     exact_top = [index.search(probes, 50)[1] for index in built["flat"]]
     default_threads = faiss.omp_get_max_threads()
     search = {}
@@ -48,23 +50,31 @@ def large_index(guide_index, options: BenchOptions) -> dict:
         for threads in (1, 2):
             faiss.omp_set_num_threads(threads)
             figures[f"search_ms_{threads}_thread"] = summary(
-                timed(lambda q=q: [index.search(q[None], 50) for index in pair]) for q in probes[:60])
+                timed(lambda q=q, pair=pair: [index.search(q[None], 50) for index in pair]) for q in probes[:60]
+            )
         faiss.omp_set_num_threads(default_threads)
         found = [index.search(probes, 50)[1] for index in pair]
         for k in (10, 50):
             figures[f"recall_at_{k}"] = float(np.mean([_overlap(f[:, :k], e[:, :k]) for f, e in zip(found, exact_top)]))
         search[kind] = figures
     rank = _large_rank(guide_index, passages, headings, built, options)
-    return {"passages": len(passages), "sentences": len(matrices[1]), "noise": NOISE, "generate_s": generated,
-            "search": search, "rank": rank}
+    return {
+        "passages": len(passages),
+        "sentences": len(matrices[1]),
+        "noise": NOISE,
+        "generate_s": generated,
+        "search": search,
+        "rank": rank,
+    }
 
 
 def _large_rank(guide_index, passages: list, headings: np.ndarray, built: dict, options: BenchOptions) -> dict:
     """The real Assistant and Retriever over each pair of synthetic FAISS indexes (BM25 included)."""
     import faiss
 
-    from ..assistant import Assistant
-    from ..index import LoadedIndex
+    from chatbot.assistant import Assistant
+    from chatbot.index import LoadedIndex
+    from chatbot.neighbours import BankKeys
 
     counts = np.array([len(p.sentences) for p in passages])
     owner = np.repeat(np.arange(len(passages)), counts)
@@ -77,15 +87,27 @@ def _large_rank(guide_index, passages: list, headings: np.ndarray, built: dict, 
             rank[kind], tops[kind] = dict(rank[same], same_as=same), tops[same]
             continue
         log.info("answering over the %s synthetic index (BM25 over %d passages)", kind, len(passages))
-        index = LoadedIndex(folder=guide_index.folder, manifest=guide_index.manifest, passages=passages,
-                            passage_vectors=pair[0], sentence_vectors=pair[1], sentence_owner=owner,
-                            sentence_offsets=offsets, heading_vectors=headings, _encoder=guide_index.encoder)
+        index = LoadedIndex(
+            folder=guide_index.folder,
+            manifest=guide_index.manifest,
+            passages=passages,
+            passage_vectors=pair[0],
+            sentence_vectors=pair[1],
+            sentence_owner=owner,
+            sentence_offsets=offsets,
+            heading_vectors=headings,
+            bank=BankKeys.build([], np.zeros((0, headings.shape[1]), dtype=np.float32), passages),
+            tuning=guide_index.tuning,
+            _encoder=guide_index.encoder,
+        )
         start = time.perf_counter()
         assistant = Assistant(index)
         assistant.warm_up()
         loaded = time.perf_counter() - start
         repeats = replace(options, repeats=max(1, min(options.repeats, 3)))
-        figures = warm_answers(assistant, repeats, baselines={"onnx": PlainBaseline(guide_index.encoder.encode, built["flat"][0])})
+        figures = warm_answers(
+            assistant, repeats, baselines={"onnx": PlainBaseline(guide_index.encoder.encode, built["flat"][0])}
+        )
         default_threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         figures["total_ms_faiss_1_thread"] = warm_answers(assistant, repeats)["total_ms"]
@@ -97,7 +119,9 @@ def _large_rank(guide_index, passages: list, headings: np.ndarray, built: dict, 
         tops[kind] = [ranking.ids[:10] for ranking in _rankings(assistant)]
         del assistant, index
     for kind, figures in rank.items():
-        figures["recall_at_10"] = float(np.mean([len(set(a) & set(e)) / max(len(e), 1) for a, e in zip(tops[kind], tops["flat"])]))
+        figures["recall_at_10"] = float(
+            np.mean([len(set(a) & set(e)) / max(len(e), 1) for a, e in zip(tops[kind], tops["flat"])])
+        )
     return rank
 
 

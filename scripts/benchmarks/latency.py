@@ -84,6 +84,7 @@ def warm_and_baselines(assistant, options: BenchOptions) -> tuple[dict, dict]:
         def encode(texts: list[str]) -> np.ndarray:
             torch.set_num_threads(threads)
             return model.encode(texts, normalize_embeddings=True, show_progress_bar=False)
+
         return encode
 
     flat = _flat_copy(assistant.index.passage_vectors)

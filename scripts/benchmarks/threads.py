@@ -28,15 +28,22 @@ def thread_settings(assistant, options: BenchOptions) -> dict:
     config = json.loads((folder / "encoder.json").read_text(encoding="utf-8"))
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     encodings = [tokenizer.encode(q) for q in QUESTIONS]
-    feeds = [{name: np.array([getattr(e, attr)], dtype=np.int64) for name, attr in
-              (("input_ids", "ids"), ("attention_mask", "attention_mask"), ("token_type_ids", "type_ids"))
-              if name in config["inputs"]} for e in encodings]
+    feeds = [
+        {
+            name: np.array([getattr(e, attr)], dtype=np.int64)
+            for name, attr in (("input_ids", "ids"), ("attention_mask", "attention_mask"), ("token_type_ids", "type_ids"))
+            if name in config["inputs"]
+        }
+        for e in encodings
+    ]
     sessions = {}
     for threads in (1, 2):
         session_options = onnxruntime.SessionOptions()
         session_options.intra_op_num_threads = threads
         session_options.inter_op_num_threads = 1
-        sessions[str(threads)] = onnxruntime.InferenceSession(str(folder / "model.onnx"), session_options, providers=["CPUExecutionProvider"])
+        sessions[str(threads)] = onnxruntime.InferenceSession(
+            str(folder / "model.onnx"), session_options, providers=["CPUExecutionProvider"]
+        )
         sessions[str(threads)].run(None, feeds[0])
     onnx: dict[str, list[float]] = {name: [] for name in sessions}
     answers: dict[str, list[float]] = {"1": [], "2": []}
@@ -44,16 +51,18 @@ def thread_settings(assistant, options: BenchOptions) -> dict:
     for _ in range(options.repeats):  # the settings take turns, so that both see the same load
         for feed, question in zip(feeds, QUESTIONS):
             for name, session in sessions.items():
-                onnx[name].append(timed(lambda: session.run(None, feed)))
+                onnx[name].append(timed(lambda session=session, feed=feed: session.run(None, feed)))
             for name in answers:
                 faiss.omp_set_num_threads(int(name))
-                answers[name].append(timed(lambda: assistant.ask(question)))
+                answers[name].append(timed(lambda question=question: assistant.ask(question)))
     faiss.omp_set_num_threads(default)
     onnx = {name: summary(values) for name, values in onnx.items()}
     answers = {name: summary(values) for name, values in answers.items()}
     concurrent = {name: _two_callers(session, feeds, options.repeats) for name, session in sessions.items()}
     return {
-        "typo_corrector": typo_corrector(assistant, tokenizer_vocabulary=json.loads((folder / "tokenizer.json").read_text())["model"]["vocab"]),
+        "typo_corrector": typo_corrector(
+            assistant, tokenizer_vocabulary=json.loads((folder / "tokenizer.json").read_text())["model"]["vocab"]
+        ),
         "onnx_encode_ms_by_intra_op_threads": onnx,
         "onnx_encode_ms_two_callers_by_intra_op_threads": concurrent,  # as `serve` answers two at once
         "warm_answer_ms_by_faiss_threads": answers,
@@ -70,7 +79,7 @@ def _two_callers(session, feeds: list[dict], repeats: int) -> dict:
     def work() -> None:
         for _ in range(repeats):
             for feed in feeds:
-                latencies.append(timed(lambda: session.run(None, feed)))
+                latencies.append(timed(lambda feed=feed: session.run(None, feed)))
 
     start = time.perf_counter()
     workers = [threading.Thread(target=work) for _ in range(2)]
@@ -87,13 +96,15 @@ MISSPELLINGS = ("assistent", "certifcation", "salery", "externshipp", "injectons
 def typo_corrector(assistant, *, tokenizer_vocabulary: dict) -> dict:
     """First-time cost of correcting a misspelt word (query.correct, difflib) against the guide's
     vocabulary and against one of ~20,000 English words (the model's, as a large corpus would have)."""
-    from ..query import correct
+    from chatbot.query import correct
 
     words = frozenset(w for w in tokenizer_vocabulary if w.isalpha() and w.islower() and len(w) >= 3)
     figures = {}
-    for name, vocabulary in (("guide", assistant.vocabulary), ("large", assistant.vocabulary | words)):
+    for name, vocabulary in (("guide", assistant.reader.vocabulary), ("large", assistant.reader.vocabulary | words)):
         figures[f"{name}_vocabulary_words"] = len(vocabulary)
-        figures[f"{name}_ms_per_word"] = summary(timed(lambda w=w: correct(w, vocabulary)) for w in MISSPELLINGS)
+        figures[f"{name}_ms_per_word"] = summary(
+            timed(lambda w=w, vocabulary=vocabulary: correct(w, vocabulary)) for w in MISSPELLINGS
+        )
     return figures
 
 

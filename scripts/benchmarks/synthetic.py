@@ -34,7 +34,7 @@ def synthetic_passages(guide: list, count: int, rng: np.random.Generator) -> lis
 def write_synthetic_corpus(guide: list, count: int, path: Path, rng: np.random.Generator) -> None:
     """A Markdown guide of `count` passages (one paragraph per numbered sub-section). Sentences
     are numbered ("Point 7.2: …") so that, as in a real corpus, no two are the same text."""
-    from ..chunking import split_sentences
+    from chatbot.chunking import split_sentences
 
     sentences = [s for p in guide for s in p.sentences]
     lines = ["# Synthetic career guide", ""]
@@ -59,14 +59,21 @@ def perturbed(base: np.ndarray, picks: np.ndarray, rng: np.random.Generator) -> 
 
 def large_corpus(guide_index, count: int, rng: np.random.Generator) -> tuple[list, tuple[np.ndarray, np.ndarray], np.ndarray]:
     """Synthetic passages of recombined guide sentences, with perturbed copies of their real vectors."""
-    from ..chunking import Passage
+    from chatbot.chunking import Passage
 
     guide = guide_index.passages
     sentences = [s for p in guide for s in p.sentences]
     layout = synthetic_passages(guide, count, rng)
     passages = [
-        Passage(id=i, title="Synthetic career guide", source="synthetic.md", section=guide[base].section,
-                text=" ".join(sentences[r] for r in rows), position=i, sentences=tuple(sentences[r] for r in rows))
+        Passage(
+            id=i,
+            title="Synthetic career guide",
+            source="synthetic.md",
+            section=guide[base].section,
+            text=" ".join(sentences[r] for r in rows),
+            position=i,
+            sentences=tuple(sentences[r] for r in rows),
+        )
         for i, (base, rows) in enumerate(layout)
     ]
     bases = [index.reconstruct_n(0, index.ntotal) for index in (guide_index.passage_vectors, guide_index.sentence_vectors)]

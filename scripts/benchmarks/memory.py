@@ -12,7 +12,8 @@ import threading
 import time
 from pathlib import Path
 
-from ..settings import ROOT, Settings
+from chatbot.settings import ROOT, Settings
+
 from .options import QUESTIONS, BenchOptions
 from .processes import chatbot_command
 from .stats import MIB
@@ -48,8 +49,9 @@ def serve_memory(settings: Settings, options: BenchOptions) -> dict:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = chatbot_command(options.python, "serve", settings, "--host", "127.0.0.1", "--port", str(port),
-                              "--feedback-db", str(settings.feedback_db))
+    command = chatbot_command(
+        options.python, "serve", settings, "--host", "127.0.0.1", "--port", str(port), "--feedback-db", str(settings.feedback_db)
+    )
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
@@ -75,8 +77,12 @@ def serve_memory(settings: Settings, options: BenchOptions) -> dict:
         process.returncode = 0
         timer.cancel()
         process.stdout.close()
-    return {"serve_peak_mib": high_water, "serve_ru_maxrss_mib": usage.ru_maxrss / MIB, "serve_ready_s": ready,
-            "serve": "VmHWM after 5 questions over its API"}
+    return {
+        "serve_peak_mib": high_water,
+        "serve_ru_maxrss_mib": usage.ru_maxrss / MIB,
+        "serve_ready_s": ready,
+        "serve": "VmHWM after 5 questions over its API",
+    }
 
 
 def _status_kib(pid: int, field: str) -> float:

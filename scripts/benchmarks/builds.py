@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..settings import Settings
+from chatbot.settings import Settings
+
 from .options import BenchOptions, model_path
 from .processes import chatbot_command, profile_command, run_process
 from .stats import median
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def guide_builds(work: Path, options: BenchOptions) -> tuple[Settings, dict]:
     """A fresh build of a copy of the guide, then no-change rebuilds (subprocess and in-process)."""
-    from ..index import build_index
+    from chatbot.index import build_index
 
     corpus = work / "corpus"
     shutil.copytree(Settings().corpus_dir, corpus)
@@ -48,7 +49,9 @@ def guide_builds(work: Path, options: BenchOptions) -> tuple[Settings, dict]:
     }
     if options.profile:
         scratch = replace(settings, index_dir=work / "profiled-index")
-        figures["profile_fresh"] = profile_command(chatbot_command(options.python, "build-index", scratch, "--quiet"), options, work / "fresh.prof")
+        figures["profile_fresh"] = profile_command(
+            chatbot_command(options.python, "build-index", scratch, "--quiet"), options, work / "fresh.prof"
+        )
         figures["profile_rebuild"] = profile_command(build, options, work / "rebuild.prof")
     return settings, figures
 
@@ -59,17 +62,22 @@ def build_throughput(guide_index, work: Path, options: BenchOptions) -> dict:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from ..chunking import chunk_documents
-    from ..corpus import load_corpus
-    from ..index import build_index, embed_text, heading_embed_text, sentence_embed_texts
+    from chatbot.chunking import chunk_documents
+    from chatbot.corpus import load_corpus
+    from chatbot.index import build_index, embed_text, heading_embed_text, sentence_embed_texts
 
     rng = np.random.default_rng(options.seed)
     corpus = work / "synthetic-corpus"
     write_synthetic_corpus(guide_index.passages, options.synthetic_passages, corpus / "synthetic-guide.md", rng)
     settings = Settings(corpus_dir=corpus, index_dir=work / "synthetic-index", feedback_db=work / "synthetic.sqlite3")
     passages = chunk_documents(load_corpus(corpus))
-    texts = list(dict.fromkeys([embed_text(p) for p in passages] + [t for p in passages for t in sentence_embed_texts(p)]
-                               + [heading_embed_text(p) for p in passages]))  # what the build embeds, once each
+    texts = list(
+        dict.fromkeys(
+            [embed_text(p) for p in passages]
+            + [t for p in passages for t in sentence_embed_texts(p)]
+            + [heading_embed_text(p) for p in passages]
+        )
+    )  # what the build embeds, once each
     model = SentenceTransformer(str(model_path()), device="cpu")
     torch.set_num_threads(1)  # as the build does
     model.encode(texts[:32], batch_size=32, show_progress_bar=False)

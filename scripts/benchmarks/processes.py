@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..settings import ROOT, Settings
+from chatbot.settings import ROOT, Settings
+
 from .options import BenchOptions
 from .stats import MIB
 
@@ -47,7 +48,9 @@ def run_process(args: Sequence[str], *, env: dict | None = None, timeout: float 
         errors = stderr.read().decode("utf-8", "replace")
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({process.returncode}): {errors.strip()[-2000:]}")
-    return Process(first_output if first else exited, exited, usage.ru_maxrss / MIB, (first + rest).decode("utf-8", "replace"), errors)
+    return Process(
+        first_output if first else exited, exited, usage.ru_maxrss / MIB, (first + rest).decode("utf-8", "replace"), errors
+    )
 
 
 def chatbot_command(python: str, command: str, settings: Settings, *extra: str) -> list[str]:
