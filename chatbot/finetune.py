@@ -10,15 +10,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import random
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from .bank import BankQuestion
 from .chunking import Passage
+from .embedding import ModelInfo, weights_sha256
 from .neighbours import answering_passages
 
 log = logging.getLogger(__name__)
+
+PREFIX = "fine-tuned-"
+KEEP = 2  # fine-tuned models kept in the cache (the newest), so two index folders can alternate
 
 
 @dataclass(frozen=True)
@@ -62,10 +68,44 @@ def cache_key(model_sha256: str, pairs: list[tuple[str, str]], training: Trainin
     return digest.hexdigest()[:16]
 
 
-def fine_tune(base: Path, pairs: list[tuple[str, str]], out: Path, training: Training = Training(), *, threads: int = 2) -> Path:
-    """Train a copy of the model at `base` on `pairs` and save it to `out` (written aside, then moved)."""
-    import os
+def fine_tuned(
+    base: ModelInfo,
+    bank: list[BankQuestion],
+    passages: list[Passage],
+    cache: Path,
+    *,
+    training: Training | None = None,
+    progress: bool = False,
+) -> ModelInfo:
+    """`base` fine-tuned on the bank, from the cache when the same base, pairs and settings were
+    trained before; `base` itself when the bank has no answered question."""
+    training = training or Training()
+    pairs = training_pairs(bank, passages)
+    if not pairs:
+        return base
+    folder = cache / f"{PREFIX}{cache_key(base.weights_sha256, pairs, training)}"
+    if not (folder / "model.safetensors").is_file():
+        log.info("fine-tuning %s on %d bank pairs (cached in %s)", base.name, len(pairs), folder)
+        cache.mkdir(parents=True, exist_ok=True)
+        fine_tune(base.path, pairs, folder, training, progress=progress)
+    folder.touch()
+    for old in sorted(cache.glob(f"{PREFIX}*"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return ModelInfo(name=base.name, path=folder, weights_sha256=weights_sha256(folder))
 
+
+def fine_tune(
+    base: Path,
+    pairs: list[tuple[str, str]],
+    out: Path,
+    training: Training | None = None,
+    *,
+    threads: int = 2,
+    progress: bool = False,
+) -> Path:
+    """Train a copy of the model at `base` on `pairs` and save it to `out` (written aside, then moved).
+    Two torch threads: training is a build step, with the machine's two cores to itself."""
+    training = training or Training()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from sentence_transformers import SentenceTransformer
@@ -77,18 +117,23 @@ def fine_tune(base: Path, pairs: list[tuple[str, str]], out: Path, training: Tra
     loss = MultipleNegativesRankingLoss(model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=training.learning_rate)
     model.train()
+    from tqdm.auto import tqdm
+
     for epoch in range(training.epochs):
         total = 0.0
-        for batch in batches(pairs, training.batch_size, training.seed + epoch):
+        steps = batches(pairs, training.batch_size, training.seed + epoch)
+        for batch in tqdm(steps, desc=f"fine-tuning on the bank, epoch {epoch + 1}/{training.epochs}", disable=not progress):
             features = [model.tokenize([a for a, _ in batch]), model.tokenize([p for _, p in batch])]
             value = loss(features, None)
             optimizer.zero_grad()
             value.backward()
             optimizer.step()
-            total += float(value)
+            total += value.item()
         log.info("fine-tuning epoch %d/%d: loss %.4f", epoch + 1, training.epochs, total)
     model.eval()
-    staging = out.with_name(out.name + ".tmp")
+    staging = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
     model.save(str(staging))
+    shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
     return out

@@ -27,6 +27,7 @@ from .chunking import CHUNKER_VERSION, Passage, chunk_documents, list_units
 from .corpus import load_corpus
 from .embedding import Encoder, ModelInfo, resolve_model
 from .errors import REBUILD_HINT, IndexCorruptError, IndexMissingError, IndexStaleError
+from .finetune import fine_tuned
 from .manifest import MANIFEST, Manifest, corpus_hashes, file_sha256, read_manifest, rebuild_hint, staleness
 from .neighbours import BANK_QUESTIONS, BANK_VECTORS, BankKeys, read_bank_keys, write_bank
 from .query import Reader
@@ -217,7 +218,8 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
             )
         passages = chunk_documents(load_corpus(settings.corpus_dir))
         bank = load_bank(settings.corpus_dir, {p.section for p in passages})
-        model = resolve_model(settings.model)
+        base = resolve_model(settings.model, cache=settings.model_cache)
+        model = fine_tuned(base, bank, passages, settings.model_cache, progress=progress) if settings.fine_tune else base
         folder = index_dir / f".tmp-build-{os.getpid()}-{time.time_ns()}"
         folder.mkdir()
         try:
@@ -229,6 +231,9 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
                 model=settings.model,
                 model_path=str(model.path),
                 model_sha256=model.weights_sha256,
+                base_model_sha256=base.weights_sha256,
+                fine_tune=settings.fine_tune,
+                fine_tuned=model is not base,
                 dimension=dimension,
                 normalized=True,
                 chunker_version=CHUNKER_VERSION,

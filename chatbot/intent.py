@@ -1,4 +1,7 @@
-"""Messages that are not career questions: greetings, thanks, emergencies, medical advice."""
+"""Messages answered without the guide: greetings, thanks, and emergencies (a hard rule).
+
+Requests for medical advice are recognised by their nearest bank questions (`decision.py`);
+the reply texts for both safety reasons live here."""
 
 from __future__ import annotations
 
@@ -22,28 +25,6 @@ _EMERGENCY = re.compile(
     r"severe(ly)? bleeding|bleeding (heavily|a lot)|anaphyla\w+|choking|seizure|poison(ed|ing)?)\b",
     re.I,
 )
-_HEALTH_TERM = (
-    r"(pills?|tablets?|medications?|medicines?|meds|drugs?|dose|dosage|mg|antibiotics?|ibuprofen|tylenol|"
-    r"aspirin|insulin|symptoms?|pain|aches?|rash|fever|swell\w*|swollen|stings?|bites?|infect\w*|"
-    r"blood pressure|diabetes|headaches?|migraines?|cough\w*|flu|sore|wound|burn|cuts?|injur\w*|"
-    r"pregnan\w*|allerg\w*|lump|bleed\w*|vomit\w*|nause\w*|dizz\w*)"
-)
-_PERSONAL = r"(\bi\b|\bi'?m\b|\bmy\b|\bme\b|\bmine\b|\bshould i\b|\bcan i\b|\bis it (ok(ay)?|safe|bad)\b)"
-_ADVICE = re.compile(
-    rf"({_PERSONAL}.*\b{_HEALTH_TERM}\b|\b{_HEALTH_TERM}\b.*{_PERSONAL}|"
-    rf"\b(what|how) (should|do|can) (i|you) (put on|take for|treat|cure|do about|do for)\b|"
-    rf"\bhow (much|many) \w* ?(should|can) i take\b|\b(treat|cure|remedy|remedies) for\b)",
-    re.I,
-)
-
-_CAREER = re.compile(r"\b(mas?|ma's|medical assistants?|cma|rma|assistants?|job|career|work|program|certif\w*)\b", re.I)
-# Asking what one would do for others in the role: "would I be the one taking someone's blood pressure?"
-_ROLE = re.compile(
-    r"\b(would|will|do|does|could) (i|you|we) (be (the one|expected|allowed)|have to|get to|need to)\b.*"
-    r"\b(someone'?s?|somebody'?s?|patients?'?|people'?s?|others'?)\b",
-    re.I,
-)
-
 EMERGENCY_REPLY = (
     "If this is an emergency, call 911 now (or your local emergency number). "
     "I answer questions about medical-assistant careers from a guide and cannot give medical advice."
@@ -71,14 +52,6 @@ def classify(message: str) -> str | None:
         return GREETING
     if _THANKS.match(text):
         return THANKS
-    if _EMERGENCY.search(text):
+    if _EMERGENCY.search(text):  # a hard rule: never left to retrieval or the bank
         return EMERGENCY
-    if _ADVICE.search(text) and not _about_the_job(text):
-        return MEDICAL_ADVICE
     return None
-
-
-def _about_the_job(text: str) -> bool:
-    """Career questions that mention medicines ("can MAs give medications?") or tasks done for others
-    are not advice requests."""
-    return bool(_CAREER.search(text) or _ROLE.search(text))

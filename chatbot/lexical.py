@@ -8,7 +8,7 @@ import re
 import numpy as np
 
 from .chunking import Passage
-from .query import STOPWORDS
+from .text import STOPWORDS
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shlex
 from dataclasses import dataclass, field, fields
@@ -13,6 +12,7 @@ from .chunking import CHUNKER_VERSION
 from .corpus import corpus_files
 from .embedding import resolve_model
 from .errors import REBUILD_HINT, CorpusError, IndexCorruptError, IndexStaleError
+from .hashing import file_sha256
 from .settings import Settings
 
 FORMAT_VERSION = 5
@@ -38,6 +38,9 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     encoder_files: dict[str, int] = field(default_factory=dict)  # sizes: hashing model.onnx at each load is slow
     tuning: dict = field(default_factory=dict)  # the fitted Tuning (weights, scope rule, cross-validated figures)
+    base_model_sha256: str = ""  # the configured model's weights (model_sha256 differs when fine-tuned)
+    fine_tune: bool = False  # fine-tuning on the question bank was asked for (Settings.fine_tune)
+    fine_tuned: bool = False  # and done (a bank without answered questions leaves the model as it is)
     embedded: int = 0  # distinct texts this build embedded
     reused: int = 0  # distinct texts whose vectors came from the previous build
 
@@ -87,8 +90,12 @@ def staleness(settings: Settings, manifest: Manifest) -> str:
     changes = [f"{name} {what}" for what, names in (("removed", removed), ("added", added), ("edited", edited)) for name in names]
     if changes:
         return "the corpus changed since the index was built (" + ", ".join(changes) + ")"
-    if settings.model != manifest.model and resolve_model(settings.model).weights_sha256 != manifest.model_sha256:
+    if settings.model != manifest.model and (
+        resolve_model(settings.model, cache=settings.model_cache).weights_sha256 != manifest.base_model_sha256
+    ):
         return f"the index was built with model {manifest.model!r}, not {settings.model!r}"
+    if settings.fine_tune != manifest.fine_tune:
+        return "the index was built " + ("without" if settings.fine_tune else "with") + " fine-tuning on the question bank"
     return ""
 
 
@@ -105,11 +112,3 @@ def rebuild_hint(settings: Settings) -> str:
         if value != usual
     ]
     return "run `" + " ".join(["python -m chatbot build-index", *flags]) + "`"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

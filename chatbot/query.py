@@ -3,16 +3,15 @@ fix typos against the guide's vocabulary, and fold follow-ups into the earlier q
 
 from __future__ import annotations
 
-import html
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import get_close_matches
 from functools import lru_cache
 
+from .text import READ_CHARS, STOPWORDS, clean, content_words, raw_words, tokens
+
 MAX_QUESTION_CHARS = 1000
-READ_CHARS = 4 * MAX_QUESTION_CHARS  # raw characters read to find those (tags and spaces fall away)
 
 # General domain vocabulary: abbreviations and chat shorthand people use about this career.
 ABBREVIATIONS: dict[str, str] = {
@@ -169,17 +168,8 @@ _INSTRUCTION = re.compile(
     r"\bjailbreak\b|\bdeveloper mode\b)[^.!?]*(?:[.!?]+|$)",
     re.I,
 )
-_TAG = re.compile(r"<[^>]{0,200}>")
-_WORD = re.compile(r"[^\W\d_][\w'&/.-]*[^\W_]|[^\W\d_&]|&|\$?\d[\d,.]*%?")
 _FOLLOW_START = re.compile(r"^(and|also|but|so|then|what about|how about|and what about|what if|same for|plus)\b", re.I)
 _ANAPHORA = re.compile(r"\b(it|its|that|this|those|these|they|them|their|there|one|ones|he|she)\b", re.I)
-STOPWORDS = frozenset(
-    """a an the and or but if then so of to in on at by for with from as is are was were be been being do does did
-    doing have has had having i me my you your we our they them their it its this that these those what which who
-    whom how why when where can could should would will shall may might must not no yes there here about into over
-    under again further just also very really more most some any each all both few other such only own same than
-    too s t don now get got im i'm you're it's that's what's there's let lets""".split()
-)
 
 
 @dataclass(frozen=True)
@@ -196,16 +186,6 @@ class Query:
     trimmed: bool
     topic: str = ""  # the guide's main subject, e.g. "medical assistant"
     instructions_removed: bool = False  # sentences that tried to steer the assistant were left out
-
-
-def clean(message: str) -> str:
-    """Printable text of the message's start: tags and control characters removed, entities
-    unescaped, spaces folded. Only the first READ_CHARS characters are read, so a huge paste costs
-    no more than a long question."""
-    text = html.unescape(_TAG.sub(" ", message[:READ_CHARS]))
-    text = unicodedata.normalize("NFKC", text).replace("’", "'").replace("‘", "'")
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    return " ".join(text.split())
 
 
 def read_query(
@@ -270,14 +250,10 @@ def is_followup(question: str, vocabulary: frozenset[str]) -> bool:
     return len(words) <= 9 and bool(_ANAPHORA.search(question)) and len(content) <= 2
 
 
-def tokens(text: str) -> list[str]:
-    return [w.lower().strip(".'") for w in _WORD.findall(text) if w.strip(".'")]
-
-
 def expand(text: str, vocabulary: frozenset[str], known: frozenset[str] = frozenset()) -> str:
     """Spell out abbreviations and shorthand, and correct misspelled words to guide words."""
     out: list[str] = []
-    for raw in _WORD.findall(text):
+    for raw in raw_words(text):
         word = raw.lower().rstrip(".")
         if word in ABBREVIATIONS:
             out.append(ABBREVIATIONS[word])
@@ -334,11 +310,6 @@ def _lexical(expanded: str, topic: str) -> str:
 
 def _synonyms(text: str) -> Iterable[str]:
     return (SYNONYMS[w] for w in tokens(text) if w in SYNONYMS)
-
-
-def content_words(text: str) -> list[str]:
-    """Lower-case words of a text without stop words."""
-    return [w for w in tokens(text) if w not in STOPWORDS]
 
 
 @dataclass(frozen=True)

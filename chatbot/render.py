@@ -12,7 +12,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from .answer import ANSWERED, NOT_IN_GUIDE, Answer
-from .query import MAX_QUESTION_CHARS, clean
+from .query import MAX_QUESTION_CHARS
+from .text import clean
 
 SEPARATOR = " › "
 _USER_OPEN = '<div class="user-text">'

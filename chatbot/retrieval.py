@@ -77,10 +77,12 @@ class Retriever:
         timings["lexical"] = _since(start)
 
         start = time.perf_counter()
-        # a follow-up ("and what about certification?") is compared with the bank as read with its
-        # context and alone, whichever is nearer: the bank's questions stand alone
-        bank_sims = (index.bank.vectors @ vectors.T).max(axis=1)
-        bank = index.bank.passage_scores(bank_sims, len(index.passages))[0]
+        # a follow-up ("and what about certification?") is compared with the bank's questions as read
+        # with its context (that decides whether the guide answers) and alone: a passage's bank signal is
+        # the nearer of the two, since the bank's questions stand alone
+        every_sims = index.bank.vectors @ vectors.T
+        bank_sims = every_sims[:, 0]
+        bank = index.bank.passage_scores(every_sims.max(axis=1), len(index.passages))[0]
         if not self.exhaustive:
             lexical_top = np.argpartition(-bm25, min(CANDIDATES, len(bm25)) - 1)[:CANDIDATES]
             owners = index.sentence_owner[sentence_rows[0][sentence_rows[0] >= 0]]
@@ -103,7 +105,12 @@ class Retriever:
             vector[0], passage_matrix, sentence_matrix, index.heading_vectors[ids], bm25[ids], starts
         )
         fused = self.tuning.weights @ np.vstack([dense, sentence, heading, lexical, bank[ids]])
-        own_sims = sentence_matrix @ vectors[-1] if len(vectors) > 1 else sims
+        own_sims = sims
+        if len(vectors) > 1:  # a follow-up: a passage scores the mean of the question read with its context and alone
+            own_dense, own_sims, own_sentence, own_heading, _ = _signals(
+                vectors[1], passage_matrix, sentence_matrix, index.heading_vectors[ids], bm25[ids], starts
+            )
+            fused = (fused + self.tuning.weights @ np.vstack([own_dense, own_sentence, own_heading, lexical, bank[ids]])) / 2
         order = np.argsort(-fused, kind="stable")
         timings["fusion"] = _since(start)
         return Ranking(

@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass, replace
 
 import numpy as np
-import Stemmer
 
 from .chunking import Passage, lists
-from .query import Query, content_words
+from .query import Query
 from .retrieval import Ranking
+from .text import content_words, stems
 
 QUOTE_POOL = 3  # passages whose sentences may be quoted
 MAX_QUOTES = 3
@@ -58,7 +58,6 @@ _NUMERIC = re.compile(
 _REASONS = re.compile(r"\b(what (factors?|affects?|determines?|influences?|drives?)|depends?|depending|why)\b", re.I)
 _NUMBER = re.compile(r"\d")
 _COMPARISON = re.compile(r"\b(vs\.?|versus|compared?|comparison|difference|differ\w*|than|closer to|both|or an?|same as)\b", re.I)
-_STEMMER = Stemmer.Stemmer("english")
 _LABELLED = re.compile(r"^([A-Z][^:]{1,60}):\s")
 _CONTINUES = re.compile(r"^(they|their|them|this|these|those|it|its|such)\b", re.I)
 
@@ -78,13 +77,18 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
     """The 1-3 sentences that best answer; the top passage's best sentence comes first."""
     question = query.interpreted_as
     numeric = bool(_NUMERIC.search(question)) and not _REASONS.search(question)
-    wanted = _stems(content_words(query.lexical))
-    pool = [(passages[int(pid)], float(score)) for pid, score in zip(ranking.ids[:QUOTE_POOL], ranking.scores[:QUOTE_POOL])]
+    wanted = stems(content_words(query.lexical))
+    pool = _pool(ranking, passages)
+    missing = _missing_figure(query.focus, pool[0][0])
+    if missing and (holder := _figure_holder(query.focus, pool, ranking.lexical)) is not None:
+        # the best passage lacks the figure asked for, a close runner-up has it: answer from that one
+        ranking, missing = _promoted(ranking, holder.id), False
+        pool = _pool(ranking, passages)
     scored: list[tuple[float, int, str, Passage]] = []  # (score, sentence row, sentence, passage)
     for passage, fused in pool:
         first = int(sentence_offsets[passage.id])
         for j, sentence in enumerate(passage.sentences):
-            words = _stems(content_words(sentence))
+            words = stems(content_words(sentence))
             overlap = len(words & wanted) / (len(words) ** 0.5 + 1)
             score = ranking.quote_scores[first + j] + PASSAGE_BONUS * fused + 0.15 * overlap
             if numeric and _NUMBER.search(sentence):
@@ -105,13 +109,14 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
     if _COMPARISON.search(question):
         topic = {_singular(w) for w in query.topic.split()}
         chosen = _with_both_sides(chosen, scored, {_singular(w) for w in content_words(query.lexical)} - topic, topic)
-    missing = _missing_figure(query.focus, top)
-    if missing and (holder := _figure_holder(query.focus, pool, ranking.lexical)) is not None:
-        # the best passage lacks the figure asked for, a close runner-up has it: answer from that one
-        return select(query, _promoted(ranking, holder.id), passages, sentence_offsets)
     quotes = [(sentence, passage) for _, _, sentence, passage in chosen[:MAX_QUOTES]]
     unranked = bool(_RANKING_ASKED.search(query.focus)) and not any(_RANKING_MADE.search(p.text) for p, _ in pool)
     return Selection(quotes, not missing and not unranked, ranking, missing, unranked)
+
+
+def _pool(ranking: Ranking, passages: list[Passage]) -> list[tuple[Passage, float]]:
+    """The passages whose sentences may be quoted, with their fused scores."""
+    return [(passages[int(pid)], float(score)) for pid, score in zip(ranking.ids[:QUOTE_POOL], ranking.scores[:QUOTE_POOL])]
 
 
 def _with_continuation(chosen: list, lead: tuple, scored: list) -> list:
@@ -161,12 +166,8 @@ def _figure_asked(question: str) -> re.Pattern | None:
     return next((figure for asks, figure in EXPECTED_FIGURES if asks.search(question)), None)
 
 
-def _stems(words: list[str]) -> set[str]:
-    """Word stems, so "depends" in a sentence meets "depend" in a question."""
-    return set(_STEMMER.stemWords(words))
-
-
 def _singular(word: str) -> str:
+    """A label's noun without its plural s ("CNAs", "Nurses"): the stemmer leaves acronym plurals alone."""
     word = word.removesuffix("'s")
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
@@ -208,5 +209,5 @@ def _counted_list(question: str, passage: Passage) -> list[str]:
     counted = _COUNTED.search(question)
     if counted is None:
         return []
-    wanted = _stems(content_words(counted.group(1)))
-    return next((items for lead_in, items in lists(passage) if wanted & _stems(content_words(lead_in))), [])
+    wanted = stems(content_words(counted.group(1)))
+    return next((items for lead_in, items in lists(passage) if wanted & stems(content_words(lead_in))), [])

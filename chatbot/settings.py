@@ -18,6 +18,8 @@ class Settings:
     index_dir: Path = ROOT / "index"
     model: str = DEFAULT_MODEL
     feedback_db: Path = ROOT / "feedback.sqlite3"
+    fine_tune: bool = True  # fine-tune the model on the question bank at build time (README, "Model choice")
+    model_cache: Path = ROOT / "index" / "models"  # fine-tuned and unpacked models, by content hash
 
     @classmethod
     def from_env(cls, **overrides: str | Path | None) -> Settings:
@@ -28,6 +30,8 @@ class Settings:
             index_dir=Path(env.get("CHATBOT_INDEX_DIR", cls.index_dir)),
             model=env.get("CHATBOT_MODEL", cls.model),
             feedback_db=Path(env.get("CHATBOT_FEEDBACK_DB", cls.feedback_db)),
+            fine_tune=env.get("CHATBOT_FINE_TUNE", "1").strip().lower() not in ("0", "false", "no", "off"),
+            model_cache=Path(env.get("CHATBOT_MODEL_CACHE", cls.model_cache)),
         )
         return settings.with_overrides(**overrides)
 
@@ -37,5 +41,5 @@ class Settings:
         for key, value in overrides.items():
             if value is None:
                 continue
-            changes[key] = value if key == "model" else Path(value)
+            changes[key] = value if key in ("model", "fine_tune") else Path(value)
         return replace(self, **changes)

@@ -65,6 +65,7 @@ def tiny_settings(tmp_path, tiny_model):
     return Settings(
         corpus_dir=write_corpus(tmp_path / "corpus"),
         index_dir=tmp_path / "index",
+        model_cache=tmp_path / "models",
         model=str(tiny_model),
         feedback_db=tmp_path / "feedback.sqlite3",
     )
@@ -78,7 +79,9 @@ def tiny_template(tmp_path_factory, tiny_model):
     from helpers.tiny_corpus import write_corpus
 
     base = tmp_path_factory.mktemp("tiny-template")
-    settings = Settings(corpus_dir=write_corpus(base / "corpus"), index_dir=base / "index", model=str(tiny_model))
+    settings = Settings(
+        corpus_dir=write_corpus(base / "corpus"), index_dir=base / "index", model=str(tiny_model), model_cache=base / "models"
+    )
     build_index(settings)
     return settings
 

