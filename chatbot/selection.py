@@ -63,6 +63,16 @@ _CONTINUES = re.compile(r"^(they|their|them|this|these|those|it|its|such)\b", re
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A sentence that may be quoted: its score for the question, its row in the sentence index."""
+
+    score: float
+    row: int
+    text: str
+    passage: Passage
+
+
+@dataclass(frozen=True)
 class Selection:
     """The quoted sentences (text, passage) and whether the guide answers the question."""
 
@@ -84,7 +94,7 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
         # the best passage lacks the figure asked for, a close runner-up has it: answer from that one
         ranking, missing = _promoted(ranking, holder.id), False
         pool = _pool(ranking, passages)
-    scored: list[tuple[float, int, str, Passage]] = []  # (score, sentence row, sentence, passage)
+    scored: list[Candidate] = []
     for passage, fused in pool:
         first = int(sentence_offsets[passage.id])
         for j, sentence in enumerate(passage.sentences):
@@ -95,21 +105,21 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
                 score += 0.08
             if sentence.endswith(":"):  # a list's lead-in says nothing on its own
                 continue
-            scored.append((score, first + j, sentence, passage))
+            scored.append(Candidate(score, first + j, sentence, passage))
     if not scored:
         return Selection([], False, ranking)
     top = pool[0][0]
-    lead = max((s for s in scored if s[3] is top), key=lambda s: s[0])
+    lead = max((s for s in scored if s.passage is top), key=lambda s: s.score)
     chosen = [lead]
-    for candidate in sorted(scored, key=lambda s: -s[0]):
-        if len(chosen) < MAX_QUOTES and candidate not in chosen and candidate[0] >= lead[0] - QUOTE_MARGIN:
+    for candidate in sorted(scored, key=lambda s: -s.score):
+        if len(chosen) < MAX_QUOTES and candidate not in chosen and candidate.score >= lead.score - QUOTE_MARGIN:
             chosen.append(candidate)
     chosen = _with_continuation(chosen, lead, scored)
     chosen = _with_figures(chosen, lead, scored, query.focus)
     if _COMPARISON.search(question):
         topic = {_singular(w) for w in query.topic.split()}
         chosen = _with_both_sides(chosen, scored, {_singular(w) for w in content_words(query.lexical)} - topic, topic)
-    quotes = [(sentence, passage) for _, _, sentence, passage in chosen[:MAX_QUOTES]]
+    quotes = [(c.text, c.passage) for c in chosen[:MAX_QUOTES]]
     unranked = bool(_RANKING_ASKED.search(query.focus)) and not any(_RANKING_MADE.search(p.text) for p, _ in pool)
     return Selection(quotes, not missing and not unranked, ranking, missing, unranked)
 
@@ -119,41 +129,43 @@ def _pool(ranking: Ranking, passages: list[Passage]) -> list[tuple[Passage, floa
     return [(passages[int(pid)], float(score)) for pid, score in zip(ranking.ids[:QUOTE_POOL], ranking.scores[:QUOTE_POOL])]
 
 
-def _with_continuation(chosen: list, lead: tuple, scored: list) -> list:
+def _with_continuation(chosen: list[Candidate], lead: Candidate, scored: list[Candidate]) -> list[Candidate]:
     """Quote the sentence after the lead when it carries on its subject ("Their primary focus is…")."""
-    following = next((s for s in scored if s[1] == lead[1] + 1 and s[3] is lead[3]), None)
-    if following is None or following in chosen or not _CONTINUES.match(following[2]):
+    following = next((s for s in scored if s.row == lead.row + 1 and s.passage is lead.passage), None)
+    if following is None or following in chosen or not _CONTINUES.match(following.text):
         return chosen
     return [lead, following] + [c for c in chosen if c is not lead][: MAX_QUOTES - 2]
 
 
-def _with_figures(chosen: list, lead: tuple, scored: list, question: str) -> list:
+def _with_figures(chosen: list[Candidate], lead: Candidate, scored: list[Candidate], question: str) -> list[Candidate]:
     """For "how much / how long / what percent", quote every sentence of the lead's passage holding
     that kind of figure (the median and the range, not just one of them), lead first; for "how many
     certifications", the items of the list that counts them."""
     figure = _figure_asked(question)
     if figure is None:
         return chosen
-    if items := _counted_list(question, lead[3]):  # "how many certifications": the list is the answer
-        listed = [s for s in sorted(scored, key=lambda s: s[1]) if s[3] is lead[3] and s[2] in items]
+    if items := _counted_list(question, lead.passage):  # "how many certifications": the list is the answer
+        listed = [s for s in sorted(scored, key=lambda s: s.row) if s.passage is lead.passage and s.text in items]
         return listed[:MAX_QUOTES] or chosen
-    holders = [s for s in sorted(scored, key=lambda s: s[1]) if s[3] is lead[3] and s is not lead and figure.search(s[2])]
+    holders = [
+        s for s in sorted(scored, key=lambda s: s.row) if s.passage is lead.passage and s is not lead and figure.search(s.text)
+    ]
     if not holders:
         return chosen
     return ([lead] + holders)[:MAX_QUOTES]
 
 
-def _with_both_sides(chosen: list, scored: list, asked: set[str], topic: set[str]) -> list:
+def _with_both_sides(chosen: list[Candidate], scored: list[Candidate], asked: set[str], topic: set[str]) -> list[Candidate]:
     """For a comparison, quote both labelled sides ("Nurses: …", "Medical Assistants: …") of the best
     passage that has them, when the question names a side other than the guide's topic."""
-    for passage in dict.fromkeys(s[3] for s in sorted(scored, key=lambda s: -s[0])):
-        sides = sorted((s for s in scored if s[3] is passage and _LABELLED.match(s[2])), key=lambda s: -s[0])[:2]
-        labels = {_singular(w) for s in sides for w in content_words(_LABELLED.match(s[2]).group(1))} - topic
+    for passage in dict.fromkeys(s.passage for s in sorted(scored, key=lambda s: -s.score)):
+        sides = sorted((s for s in scored if s.passage is passage and _LABELLED.match(s.text)), key=lambda s: -s.score)[:2]
+        labels = {_singular(w) for s in sides for w in content_words(_LABELLED.match(s.text).group(1))} - topic
         if len(sides) == 2 and labels & asked:
-            sides.sort(key=lambda s: s[1])
+            sides.sort(key=lambda s: s.row)
             rest = [c for c in chosen if c not in sides]
-            if chosen[0] in sides or chosen[0][3] is passage:
-                return sides + [c for c in rest if c[3] is passage][:1]
+            if chosen[0] in sides or chosen[0].passage is passage:
+                return sides + [c for c in rest if c.passage is passage][:1]
             return chosen[:1] + sides
     return chosen
 
