@@ -292,6 +292,11 @@ class _Vectors:
         return self._encoder
 
     @property
+    def embedded_any(self) -> bool:
+        """Whether this build loaded the model (to embed a text no earlier build had)."""
+        return self._encoder is not None
+
+    @property
     def reused(self) -> int:
         return len(self.used) - self.embedded
 
@@ -367,7 +372,7 @@ def heading_vectors(headings: np.ndarray, passages: np.ndarray, sentences: np.nd
 
 
 def _place_query_encoder(folder: Path, previous: tuple[Path, Manifest] | None, model: ModelInfo, vectors: _Vectors) -> str:
-    if previous is not None and vectors._encoder is None:  # nothing new was embedded: the model is as it was
+    if previous is not None and not vectors.embedded_any:  # nothing new was embedded: the model is as it was
         old_folder, old = previous
         if old.query_encoder == "onnx" and old.model_sha256 == model.weights_sha256 and (old_folder / ENCODER).is_dir():
             shutil.copytree(old_folder / ENCODER, folder / ENCODER, copy_function=os.link)
