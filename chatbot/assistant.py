@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 
@@ -14,8 +13,9 @@ from .places import states_named
 from .query import Reader
 from .reasons import Reason
 from .retrieval import Retriever
-from .selection import Selection, select
+from .selection import Selection, Shortfall, select
 from .settings import Settings
+from .text import tokens
 
 SHOWN_PASSAGES = 3
 SUGGESTIONS = 3
@@ -30,9 +30,8 @@ NOT_IN_GUIDE_REPLY = "The guide doesn't cover this. The nearest sections are lis
 STATE_RULES_REPLY = "The guide doesn't cover the rules in {places}. The nearest sections are listed below."
 ELSEWHERE_NOTICE = "The guide has nothing specific to {places}; this is its general answer."
 # What is allowed or required differs by state; the guide gives no state's rules
-_RULES = re.compile(
-    r"\b(allowed|legal(ly)?|laws?|licen[cs]\w*|permit\w*|require[sd]?|requirements?|regulat\w*|scope of practice)\b", re.I
-)
+RULE_WORDS = frozenset("allowed legal legally law laws".split())
+RULE_STEMS = ("licen", "permit", "require", "regulat")  # licensed, licence, permitted, requirements, regulation…
 UNRANKED_REPLY = "The guide describes these options but doesn't say which is better. The nearest sections are listed below."
 
 
@@ -91,7 +90,7 @@ class Assistant:
             )
         start = time.perf_counter()
         selection = select(query, ranking, self.index.passages, self.index.sentence_offsets)
-        if selection.missing_figure and query.is_followup:
+        if selection.shortfall is Shortfall.MISSING_FIGURE and query.is_followup:
             # "and how long does that take?" asks for a figure the earlier topic's passages lack: read it alone
             # (still shown as read with the earlier question)
             alone = self.reader.read(question)
@@ -173,10 +172,16 @@ class Assistant:
 def _decline_reply(selection: Selection, answers: bool, elsewhere: str, question: str) -> str | None:
     """Why the guide does not answer, as the reply; None when it does. `elsewhere` names the U.S.
     states the question asks about that the guide never mentions."""
-    if elsewhere and _RULES.search(question):  # a general answer could be read as that state's rule
+    if elsewhere and _asks_rules(question):  # a general answer could be read as that state's rule
         return STATE_RULES_REPLY.format(places=elsewhere)
     if not answers:
         return NOT_IN_GUIDE_REPLY
     if not selection.in_scope:
-        return UNRANKED_REPLY if selection.unranked else NOT_IN_GUIDE_REPLY
+        return UNRANKED_REPLY if selection.shortfall is Shortfall.UNRANKED else NOT_IN_GUIDE_REPLY
     return None
+
+
+def _asks_rules(question: str) -> bool:
+    """Whether a question asks what is allowed, required or licensed ("scope of practice" too)."""
+    words = tokens(question)
+    return any(w in RULE_WORDS or w.startswith(RULE_STEMS) for w in words) or "scope of practice" in " ".join(words)

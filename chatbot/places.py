@@ -3,8 +3,6 @@ cannot answer for that state ("Can MAs start IVs in Florida?")."""
 
 from __future__ import annotations
 
-import re
-
 US_STATES = (
     "Alabama",
     "Alaska",
@@ -58,13 +56,22 @@ US_STATES = (
     "Wyoming",
     "District of Columbia",
 )
-# longest first, so "West Virginia" is one state, not "Virginia"
-_STATE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, US_STATES), key=len, reverse=True)) + r")\b", re.I)
-
-
-_SPELLING = {state.lower(): state for state in US_STATES}
+_SPELLING = {tuple(state.lower().split()): state for state in US_STATES}
+_LONGEST = max(len(words) for words in _SPELLING)
 
 
 def states_named(text: str) -> list[str]:
-    """The U.S. states a text names, in their usual spelling, in order of first mention."""
-    return list(dict.fromkeys(_SPELLING[m.lower()] for m in _STATE.findall(text)))
+    """The U.S. states a text names, in their usual spelling, in order of first mention (the longest
+    name first, so "West Virginia" is one state, not "Virginia")."""
+    words = [w.strip(".,;:!?()\"'") for w in text.lower().split()]
+    found: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in range(_LONGEST, 0, -1):
+            state = _SPELLING.get(tuple(words[i : i + n]))
+            if state:
+                found.append(state)
+                i += n - 1
+                break
+        i += 1
+    return list(dict.fromkeys(found))

@@ -168,8 +168,9 @@ _INSTRUCTION = re.compile(
     r"\bjailbreak\b|\bdeveloper mode\b)[^.!?]*(?:[.!?]+|$)",
     re.I,
 )
-_FOLLOW_START = re.compile(r"^(and|also|but|so|then|what about|how about|and what about|what if|same for|plus)\b", re.I)
-_ANAPHORA = re.compile(r"\b(it|its|that|this|those|these|they|them|their|there|one|ones|he|she)\b", re.I)
+# How a follow-up starts ("and what about…"), and words that point back to an earlier turn
+FOLLOW_STARTS = ("and", "also", "but", "so", "then", "what about", "how about", "what if", "same for", "plus")
+ANAPHORA = frozenset("it its that this those these they them their there one ones he she".split())
 
 
 @dataclass(frozen=True)
@@ -245,9 +246,9 @@ def is_followup(question: str, vocabulary: frozenset[str]) -> bool:
     """Short questions that lean on an earlier turn: "and how long does that take?"."""
     words = tokens(question)
     content = [w for w in words if w not in STOPWORDS and w in vocabulary]
-    if _FOLLOW_START.match(question.strip()) and len(words) <= 8:
+    if any(words[: len(start.split())] == start.split() for start in FOLLOW_STARTS) and len(words) <= 8:
         return True
-    return len(words) <= 9 and bool(_ANAPHORA.search(question)) and len(content) <= 2
+    return len(words) <= 9 and bool(ANAPHORA & set(words)) and len(content) <= 2
 
 
 def expand(text: str, vocabulary: frozenset[str], known: frozenset[str] = frozenset()) -> str:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
+from enum import Enum
 
 import numpy as np
 
 from .chunking import Passage, lists
 from .query import Query
+from .question_kinds import (
+    asks_ranking,
+    continues,
+    counted,
+    figure_asked,
+    holds_figure,
+    is_comparison,
+    is_numeric,
+    label_of,
+    makes_ranking,
+)
 from .retrieval import Ranking
 from .text import content_words, stems
 
@@ -18,48 +29,6 @@ QUOTE_MARGIN = 0.12  # a further sentence is quoted when it scores within this o
 PASSAGE_BONUS = 0.5  # how much a sentence's passage score counts towards the sentence's own
 FIGURE_POOL = 3  # passages searched for the kind of figure a question asks for
 FIGURE_MARGIN = 0.05  # how far below the best such a passage may score and still answer
-
-# Questions that ask for a kind of figure, and what a passage must hold to answer them.
-EXPECTED_FIGURES = (
-    (
-        re.compile(r"\bwhat (percent|percentage|share|proportion|fraction)\b|\bhow many percent\b", re.I),
-        re.compile(r"\d\s?%|\bpercent", re.I),
-    ),
-    (
-        re.compile(r"\bhow (long|soon|quickly)\b|\bhow many (years|months|weeks|days|hours)\b", re.I),
-        re.compile(r"\b\d+\s*(years?|months?|weeks?|days?|hours?)\b", re.I),
-    ),
-    (
-        re.compile(r"\bhow much\b.*\b(cost|costs|pay|paid|earn|make|charge|fee|fees|money|salary)\b|\bhow much money\b", re.I),
-        re.compile(r"\$\s?\d"),
-    ),
-    # a count ("one" is left out: "one of the most…" counts nothing); a list of what is counted also answers
-    (
-        re.compile(r"\bhow many\b", re.I),
-        re.compile(r"\d|\b(two|three|four|five|six|seven|eight|nine|ten|several|dozens?|hundreds?|thousands?)\b", re.I),
-    ),
-)
-_COUNTED = re.compile(r"\bhow many ((?:[\w'-]+ ?){1,3})", re.I)
-# Questions that ask the guide to rank options ("CMA or RMA, which one is better?"). The guide answers
-# them only where it makes such a judgement itself; otherwise it describes the options but does not say.
-_RANKING_ASKED = re.compile(
-    r"\bwhich\b(?:\s+[\w']+){0,5}?\s+(better|best|worse|worst|easier|harder|smarter|more (valuable|respected|"
-    r"recognized|useful|worthwhile))\b|\b(better|worse|easier|harder) (than|option|choice)\b|"
-    r"\bshould i (get|choose|pick|go for|take|do)\b[^?]*\bor\b",
-    re.I,
-)
-_RANKING_MADE = re.compile(r"\b(better|best|worse|worst|easier|harder|preferred|recommended)\b", re.I)
-_NUMERIC = re.compile(
-    r"\b(how (much|many|long|often|fast|big|quickly)|what (percent|percentage|share|portion)|salary|pay|earn|"
-    r"wage|per (year|hour)|rate|raise|median|average|range|grow|growth)\b|\d",
-    re.I,
-)
-# Questions about what pay or growth depends on want the reasons, not a figure.
-_REASONS = re.compile(r"\b(what (factors?|affects?|determines?|influences?|drives?)|depends?|depending|why)\b", re.I)
-_NUMBER = re.compile(r"\d")
-_COMPARISON = re.compile(r"\b(vs\.?|versus|compared?|comparison|difference|differ\w*|than|closer to|both|or an?|same as)\b", re.I)
-_LABELLED = re.compile(r"^([A-Z][^:]{1,60}):\s")
-_CONTINUES = re.compile(r"^(they|their|them|this|these|those|it|its|such)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -73,20 +42,31 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Shortfall(Enum):
+    """Why the quotable passages do not answer, though the bank's decision said the guide does."""
+
+    NO_QUOTE = "no_quote"  # nothing quotable
+    MISSING_FIGURE = "missing_figure"  # no close passage holds the kind of figure asked for
+    UNRANKED = "unranked"  # the question asks which option is better and the guide never says
+
+
+@dataclass(frozen=True)
 class Selection:
-    """The quoted sentences (text, passage) and whether the guide answers the question."""
+    """The quoted sentences (text, passage), or why the passages fall short of an answer."""
 
     quotes: list[tuple[str, Passage]]
-    in_scope: bool
     ranking: Ranking  # the ranking the quotes come from (a passage holding an asked-for figure may lead it)
-    missing_figure: bool = False  # declined because no close passage holds the kind of figure asked for
-    unranked: bool = False  # declined because the question asks which option is better and the guide never says
+    shortfall: Shortfall | None = None
+
+    @property
+    def in_scope(self) -> bool:
+        return self.shortfall is None
 
 
 def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_offsets: np.ndarray) -> Selection:
     """The 1-3 sentences that best answer; the top passage's best sentence comes first."""
     question = query.interpreted_as
-    numeric = bool(_NUMERIC.search(question)) and not _REASONS.search(question)
+    numeric = is_numeric(question)
     wanted = stems(content_words(query.lexical))
     pool = _pool(ranking, passages)
     missing = _missing_figure(query.focus, pool[0][0])
@@ -101,13 +81,13 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
             words = stems(content_words(sentence))
             overlap = len(words & wanted) / (len(words) ** 0.5 + 1)
             score = ranking.quote_scores[first + j] + PASSAGE_BONUS * fused + 0.15 * overlap
-            if numeric and _NUMBER.search(sentence):
+            if numeric and any(ch.isdigit() for ch in sentence):
                 score += 0.08
             if sentence.endswith(":"):  # a list's lead-in says nothing on its own
                 continue
             scored.append(Candidate(score, first + j, sentence, passage))
     if not scored:
-        return Selection([], False, ranking)
+        return Selection([], ranking, Shortfall.NO_QUOTE)
     top = pool[0][0]
     lead = max((s for s in scored if s.passage is top), key=lambda s: s.score)
     chosen = [lead]
@@ -116,12 +96,15 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
             chosen.append(candidate)
     chosen = _with_continuation(chosen, lead, scored)
     chosen = _with_figures(chosen, lead, scored, query.focus)
-    if _COMPARISON.search(question):
+    if is_comparison(question):
         topic = {_singular(w) for w in query.topic.split()}
         chosen = _with_both_sides(chosen, scored, {_singular(w) for w in content_words(query.lexical)} - topic, topic)
     quotes = [(c.text, c.passage) for c in chosen[:MAX_QUOTES]]
-    unranked = bool(_RANKING_ASKED.search(query.focus)) and not any(_RANKING_MADE.search(p.text) for p, _ in pool)
-    return Selection(quotes, not missing and not unranked, ranking, missing, unranked)
+    if missing:
+        return Selection(quotes, ranking, Shortfall.MISSING_FIGURE)
+    if asks_ranking(query.focus) and not any(makes_ranking(p.text) for p, _ in pool):
+        return Selection(quotes, ranking, Shortfall.UNRANKED)
+    return Selection(quotes, ranking)
 
 
 def _pool(ranking: Ranking, passages: list[Passage]) -> list[tuple[Passage, float]]:
@@ -132,7 +115,7 @@ def _pool(ranking: Ranking, passages: list[Passage]) -> list[tuple[Passage, floa
 def _with_continuation(chosen: list[Candidate], lead: Candidate, scored: list[Candidate]) -> list[Candidate]:
     """Quote the sentence after the lead when it carries on its subject ("Their primary focus is…")."""
     following = next((s for s in scored if s.row == lead.row + 1 and s.passage is lead.passage), None)
-    if following is None or following in chosen or not _CONTINUES.match(following.text):
+    if following is None or following in chosen or not continues(following.text):
         return chosen
     return [lead, following] + [c for c in chosen if c is not lead][: MAX_QUOTES - 2]
 
@@ -141,14 +124,16 @@ def _with_figures(chosen: list[Candidate], lead: Candidate, scored: list[Candida
     """For "how much / how long / what percent", quote every sentence of the lead's passage holding
     that kind of figure (the median and the range, not just one of them), lead first; for "how many
     certifications", the items of the list that counts them."""
-    figure = _figure_asked(question)
+    figure = figure_asked(question)
     if figure is None:
         return chosen
     if items := _counted_list(question, lead.passage):  # "how many certifications": the list is the answer
         listed = [s for s in sorted(scored, key=lambda s: s.row) if s.passage is lead.passage and s.text in items]
         return listed[:MAX_QUOTES] or chosen
     holders = [
-        s for s in sorted(scored, key=lambda s: s.row) if s.passage is lead.passage and s is not lead and figure.search(s.text)
+        s
+        for s in sorted(scored, key=lambda s: s.row)
+        if s.passage is lead.passage and s is not lead and holds_figure(figure, s.text)
     ]
     if not holders:
         return chosen
@@ -159,8 +144,8 @@ def _with_both_sides(chosen: list[Candidate], scored: list[Candidate], asked: se
     """For a comparison, quote both labelled sides ("Nurses: …", "Medical Assistants: …") of the best
     passage that has them, when the question names a side other than the guide's topic."""
     for passage in dict.fromkeys(s.passage for s in sorted(scored, key=lambda s: -s.score)):
-        sides = sorted((s for s in scored if s.passage is passage and _LABELLED.match(s.text)), key=lambda s: -s.score)[:2]
-        labels = {_singular(w) for s in sides for w in content_words(_LABELLED.match(s.text).group(1))} - topic
+        sides = sorted((s for s in scored if s.passage is passage and label_of(s.text)), key=lambda s: -s.score)[:2]
+        labels = {_singular(w) for s in sides for w in content_words(label_of(s.text))} - topic
         if len(sides) == 2 and labels & asked:
             sides.sort(key=lambda s: s.row)
             rest = [c for c in chosen if c not in sides]
@@ -168,14 +153,6 @@ def _with_both_sides(chosen: list[Candidate], scored: list[Candidate], asked: se
                 return sides + [c for c in rest if c.passage is passage][:1]
             return chosen[:1] + sides
     return chosen
-
-
-def _figure_asked(question: str) -> re.Pattern | None:
-    """The pattern of the kind of figure the question asks for, if it asks for one ("what affects how
-    much they earn" asks for reasons)."""
-    if _REASONS.search(question):
-        return None
-    return next((figure for asks, figure in EXPECTED_FIGURES if asks.search(question)), None)
 
 
 def _singular(word: str) -> str:
@@ -211,15 +188,14 @@ def _promoted(ranking: Ranking, pid: int) -> Ranking:
 def _missing_figure(question: str, passage: Passage) -> bool:
     """True when the question asks for a kind of figure (a percentage, a duration, a dollar amount,
     a count) that the best passage does not contain: the guide then does not answer it."""
-    figure = _figure_asked(question)
-    return figure is not None and not figure.search(passage.text) and not _counted_list(question, passage)
+    figure = figure_asked(question)
+    return figure is not None and not holds_figure(figure, passage.text) and not _counted_list(question, passage)
 
 
 def _counted_list(question: str, passage: Passage) -> list[str]:
     """For "how many certifications…", the items of a list of the passage whose lead-in names what is
     counted ("The most recognized certifications are:"); else []."""
-    counted = _COUNTED.search(question)
-    if counted is None:
+    wanted = stems(content_words(" ".join(counted(question))))
+    if not wanted:
         return []
-    wanted = stems(content_words(counted.group(1)))
     return next((items for lead_in, items in lists(passage) if wanted & stems(content_words(lead_in))), [])
