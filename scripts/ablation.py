@@ -13,25 +13,28 @@ import argparse
 import json
 from dataclasses import replace
 
+import numpy as np
+
 from chatbot.assistant import Assistant
 from chatbot.evaluation import evaluate
+from chatbot.neighbours import BankKeys
 from chatbot.settings import Settings
 from chatbot.tuning import Tuning
 
 METRICS = ("answer@1", "hit@1", "hit@3", "section@1", "false_decline", "declined_unanswerable")
 
 
-def rows(fitted: Tuning) -> list[tuple[str, Tuning, dict]]:
-    """(name, tuning, reader changes) for every configuration measured."""
+def rows(fitted: Tuning) -> list[tuple[str, Tuning, dict, bool]]:
+    """(name, tuning, reader changes, keep the bank) for every configuration measured."""
     no_bank_scope = dict(neighbours=1, confidence_weight=1.0, threshold=Tuning().threshold)
     return [
-        ("fitted (default)", fitted, {}),
-        ("no bank signal in ranking", replace(fitted, bank=0.0), {}),
-        ("no bank at all (old scope rule)", replace(fitted, bank=0.0, **no_bank_scope), {}),
-        ("no heading signal", replace(fitted, heading=0.0), {}),
-        ("no BM25", replace(fitted, lexical=0.0), {}),
-        ("topic phrase kept in query", fitted, {"topic": ""}),
-        ("no typo correction", fitted, {"vocabulary": frozenset()}),
+        ("fitted (default)", fitted, {}, True),
+        ("no bank signal in ranking", replace(fitted, bank=0.0), {}, True),
+        ("no bank (fused score >= 0.30)", replace(fitted, bank=0.0, **no_bank_scope), {}, False),
+        ("no heading signal", replace(fitted, heading=0.0), {}, True),
+        ("no BM25", replace(fitted, lexical=0.0), {}, True),
+        ("topic phrase kept in query", fitted, {"topic": ""}, True),
+        ("no typo correction", fitted, {"vocabulary": frozenset()}, True),
     ]
 
 
@@ -41,10 +44,12 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     assistant = Assistant.load(Settings.from_env())
-    fitted, reader = assistant.index.tuning, assistant.reader
+    fitted, reader, bank = assistant.index.tuning, assistant.reader, assistant.index.bank
+    no_bank = BankKeys.build([], np.zeros((0, bank.vectors.shape[1]), dtype=np.float32), assistant.index.passages)
     results: dict[str, dict[str, dict]] = {}
-    for name, tuning, reader_changes in rows(fitted):
+    for name, tuning, reader_changes, keep_bank in rows(fitted):
         assistant.index.tuning = assistant.retriever.tuning = tuning
+        assistant.index.bank = bank if keep_bank else no_bank
         assistant.reader = replace(reader, **reader_changes)
         for path in args.files:
             report, _ = evaluate(path, assistant=assistant)

@@ -234,3 +234,21 @@ def test_quality_on_our_labeled_questions_holds(assistant):
     misses = [(o.id, o.question, o.cited) for o in outcomes if o.answerable and not o.answer_hit]
     assert not low, (low, misses)
     assert overall["false_decline"] <= MAX_FALSE_DECLINE, [o.question for o in outcomes if o.answerable and not o.answered]
+
+
+NEAR_MISSES = Path(__file__).parent / "fixtures" / "questions-nearmiss.jsonl"
+# Near-miss and health questions (another writer, who saw neither the bank nor the code): most near
+# misses are declined, every health question gets a safety reply, answerable neighbours are not declined.
+NEAR_MISS_DECLINED = 0.70
+
+
+def test_near_misses_are_declined_and_health_questions_get_a_safety_reply(assistant):
+    items = [json.loads(line) for line in NEAR_MISSES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    answers = {item["id"]: assistant.ask(item["question"]) for item in items}
+    near = [i for i in items if i["kind"] == "out_of_scope"]
+    health = [i for i in items if i["kind"] in ("medical", "emergency")]
+    answerable = [i for i in items if i["answer_contains"]]
+    declined = [i["id"] for i in near if not answers[i["id"]].in_scope]
+    assert len(declined) / len(near) >= NEAR_MISS_DECLINED, [i["question"] for i in near if answers[i["id"]].in_scope]
+    assert {i["question"]: str(answers[i["id"]].reason) for i in health if not answers[i["id"]].reason.is_safety} == {}
+    assert [i["question"] for i in answerable if not answers[i["id"]].in_scope] == []
