@@ -8,7 +8,7 @@ from enum import Enum
 import numpy as np
 
 from .chunking import Passage, lists
-from .query import Query
+from .query import Query, expand
 from .question_kinds import (
     asks_ranking,
     continues,
@@ -97,8 +97,8 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
     chosen = _with_continuation(chosen, lead, scored)
     chosen = _with_figures(chosen, lead, scored, query.focus)
     if is_comparison(question):
-        topic = {_singular(w) for w in query.topic.split()}
-        chosen = _with_both_sides(chosen, scored, {_singular(w) for w in content_words(query.lexical)} - topic, topic)
+        topic = stems(query.topic.split())
+        chosen = _with_both_sides(chosen, scored, stems(content_words(query.lexical)) - topic, topic)
     quotes = [(c.text, c.passage) for c in chosen[:MAX_QUOTES]]
     if missing:
         return Selection(quotes, ranking, Shortfall.MISSING_FIGURE)
@@ -145,7 +145,7 @@ def _with_both_sides(chosen: list[Candidate], scored: list[Candidate], asked: se
     passage that has them, when the question names a side other than the guide's topic."""
     for passage in dict.fromkeys(s.passage for s in sorted(scored, key=lambda s: -s.score)):
         sides = sorted((s for s in scored if s.passage is passage and label_of(s.text)), key=lambda s: -s.score)[:2]
-        labels = {_singular(w) for s in sides for w in content_words(label_of(s.text))} - topic
+        labels = {w for s in sides for w in stems(content_words(expand(label_of(s.text), frozenset())))} - topic
         if len(sides) == 2 and labels & asked:
             sides.sort(key=lambda s: s.row)
             rest = [c for c in chosen if c not in sides]
@@ -153,12 +153,6 @@ def _with_both_sides(chosen: list[Candidate], scored: list[Candidate], asked: se
                 return sides + [c for c in rest if c.passage is passage][:1]
             return chosen[:1] + sides
     return chosen
-
-
-def _singular(word: str) -> str:
-    """A label's noun without its plural s ("CNAs", "Nurses"): the stemmer leaves acronym plurals alone."""
-    word = word.removesuffix("'s")
-    return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
 def _figure_holder(question: str, pool: list[tuple[Passage, float]], lexical_scores) -> Passage | None:
