@@ -12,12 +12,12 @@ their section, when given, is the part of the guide the question seems to be abo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusError
+from .jsonl import read_jsonl
 from .reasons import BANK_REASONS, Reason
 
 SUFFIX = ".questions.jsonl"
@@ -82,19 +82,8 @@ def load_bank(corpus_dir: str | Path, sections: Iterable[tuple[str, ...]]) -> li
 
 def read_bank(path: Path, sections: set[tuple[str, ...]]) -> list[BankQuestion]:
     """One bank file's questions; one BankError naming file:line for the first bad line."""
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BankError(f"question bank {path} cannot be read ({type(exc).__name__}); fix or remove it") from None
     out = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path.name}:{number}"
-        try:
-            data = json.loads(line)
-        except ValueError:
-            raise BankError(f"{where}: not a JSON object; each line of a question bank is one") from None
+    for where, data in read_jsonl(path, BankError):
         question = _parse(data, where)
         if question.section and question.section not in sections:
             raise BankError(

@@ -63,12 +63,12 @@ def test_a_bad_line_is_one_error_naming_file_and_line(tmp_path, bad, message):
     folder = write(tmp_path / "c", [GOOD[0], bad])
     with pytest.raises(BankError) as error:
         load_bank(folder, SECTIONS)
-    assert "guide.questions.jsonl:2:" in str(error.value) and message in str(error.value)
+    assert "guide.questions.jsonl:2" in str(error.value) and message in str(error.value)
 
 
 def test_a_repeated_question_is_an_error_naming_both_lines(tmp_path):
     repeat = dict(GOOD[1], question="What do they  EARN an hour?")
-    with pytest.raises(BankError, match=r"guide.questions.jsonl:4: repeats the question of guide.questions.jsonl:1"):
+    with pytest.raises(BankError, match=r"guide.questions.jsonl:4: repeats the question of \S*guide.questions.jsonl:1;"):
         load_bank(write(tmp_path / "c", GOOD + [repeat]), SECTIONS)
 
 
