@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    from .index import build_index
+    from .build import build_index
 
     report = build_index(settings, progress=not args.quiet, force=args.force)
     if report.built:

@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from chatbot.assistant import Assistant  # noqa: E402
 from chatbot.bank import VOICES, bank_files  # noqa: E402
+from chatbot.build import build_index  # noqa: E402
 from chatbot.corpus import corpus_files  # noqa: E402
-from chatbot.index import build_index  # noqa: E402
 from chatbot.settings import Settings  # noqa: E402
 
 

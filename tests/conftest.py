@@ -19,7 +19,7 @@ GUIDE_TEXT = ROOT / "tests" / "fixtures" / "medical-assistant-guide.txt"
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory):
     """Settings for a private copy of the real corpus (guide and question bank), indexed once with the default model."""
-    from chatbot.index import build_index
+    from chatbot.build import build_index
     from chatbot.settings import Settings
 
     base = tmp_path_factory.mktemp("real")
@@ -74,7 +74,7 @@ def tiny_settings(tmp_path, tiny_model):
 @pytest.fixture(scope="session")
 def tiny_template(tmp_path_factory, tiny_model):
     """The tiny corpus indexed once per session with the tiny model; `tiny_index` copies it."""
-    from chatbot.index import build_index
+    from chatbot.build import build_index
     from chatbot.settings import Settings
     from helpers.tiny_corpus import write_corpus
 

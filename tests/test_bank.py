@@ -91,7 +91,8 @@ def test_the_shipped_bank_is_valid_and_covers_every_part_of_the_guide():
 
 
 def test_the_index_records_the_bank_and_reembeds_only_what_changed(tiny_settings):
-    from chatbot.index import build_index, load_index
+    from chatbot.build import build_index
+    from chatbot.index import load_index
 
     bank = tiny_settings.corpus_dir / "alpha.questions.jsonl"
     rows = [
@@ -114,7 +115,7 @@ def test_the_index_records_the_bank_and_reembeds_only_what_changed(tiny_settings
 
 
 def test_a_bad_bank_stops_the_build_with_its_line(tiny_settings):
-    from chatbot.index import build_index
+    from chatbot.build import build_index
 
     write(tiny_settings.corpus_dir, [{"section": "Nowhere", "question": "q?", "answered": True}], "alpha.questions.jsonl")
     with pytest.raises(BankError, match=r"alpha.questions.jsonl:1: the guide has no section 'Nowhere'"):

@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 
 from chatbot.assistant import Assistant
+from chatbot.build import build_index
 from chatbot.chunking import chunk_documents
 from chatbot.corpus import load_corpus
 from chatbot.errors import CorpusError, IndexCorruptError, IndexMissingError, IndexStaleError, ModelError
-from chatbot.index import CURRENT, build_index, ensure_index, live_folder, load_index
+from chatbot.index import CURRENT, ensure_index, live_folder, load_index
 from helpers.cli import ROOT, assert_one_error_line, cli_env, run_cli
 
 QUESTIONS = ("How much do parcel sorters earn on Sundays?", "Who pays for the wheel truing course?")

@@ -10,13 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from chatbot.build import GENERIC_HEADING_MAX, build_index
 from chatbot.chunking import CHUNKER_VERSION, chunk_documents
 from chatbot.corpus import load_corpus
 from chatbot.embedding import OnnxEncoder, SentenceTransformerEncoder, resolve_model
 from chatbot.index import (
     CURRENT,
-    GENERIC_HEADING_MAX,
-    build_index,
     embed_text,
     ensure_index,
     heading_embed_text,

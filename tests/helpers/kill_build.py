@@ -37,19 +37,19 @@ def on_call(number: int, original, *, when=lambda *a, **k: True):
 def arm(step: str) -> None:
     import faiss
 
+    import chatbot.build as build
     import chatbot.embedding as embedding
-    import chatbot.index as index
 
     if step == "vectors":  # passages.faiss written, sentences.faiss not yet
         faiss.write_index = on_call(2, faiss.write_index)
     elif step == "manifest":  # every file written, nothing synced, folder still .tmp-build-*
-        index._fsync_tree = die
+        build._fsync_tree = die
     elif step == "publish":  # folder renamed to build-*, CURRENT not yet pointed at it
-        index._point_current = die
+        build._point_current = die
     elif step == "switch":  # new pointer written beside CURRENT, not yet moved over it
         os.replace = on_call(1, os.replace, when=lambda src, dst, **k: Path(dst).name == "CURRENT")
     elif step == "cleanup":  # CURRENT switched to the new build, the old one not yet removed
-        index._remove_old_builds = die
+        build._remove_old_builds = die
     elif step == "cleanup-midway":  # old build half deleted
         os.unlink = on_call(3, os.unlink)
     elif step == "export":  # vectors written, ONNX export starting

@@ -1,0 +1,331 @@
+"""Build the on-disk index: fine-tune (cached), embed (cached by text hash), fit the Tuning, switch.
+
+A build is written to a new folder and made live by atomically replacing `index/CURRENT`, so an
+interrupted build leaves the previous index usable; a rebuild embeds only changed text.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from .bank import BankQuestion, load_bank
+from .chunking import CHUNKER_VERSION, Passage, chunk_documents
+from .corpus import load_corpus
+from .embedding import ModelInfo, resolve_model
+from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from .finetune import fine_tuned
+from .index import (
+    CACHE,
+    CHECKED_FILES,
+    CURRENT,
+    ENCODER,
+    HEADING_VECTORS,
+    PASSAGE_VECTORS,
+    PASSAGES,
+    SENTENCE_VECTORS,
+    LoadedIndex,
+    damaged_file,
+    embed_text,
+    heading_embed_text,
+    live_folder,
+    load_query_encoder,
+    open_build,
+    sentence_embed_texts,
+)
+from .manifest import MANIFEST, Manifest, corpus_hashes, file_sha256, read_manifest, staleness
+from .neighbours import write_bank
+from .query import Reader
+from .settings import Settings
+from .tuning import Tuning
+from .vector_store import vector_index
+
+log = logging.getLogger(__name__)
+
+# A heading whose cosine with its own passage is below this names no subject. On the guide, the
+# "Introduction" and "Conclusion" headings score -0.01 to 0.05 and every other heading 0.21 or more.
+GENERIC_HEADING_MAX = 0.1
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did."""
+
+    index_dir: Path
+    built: bool
+    passages: int
+    sentences: int
+    embedded: int  # distinct texts embedded by this build
+    reused: int  # distinct texts whose vectors came from the previous build
+    seconds: float
+    reason: str = ""
+
+
+def build_index(settings: Settings, *, progress: bool = False, force: bool = False) -> BuildReport:
+    """Build the index for `settings` unless it is already up to date (or `force`)."""
+    started = time.perf_counter()
+    index_dir = settings.index_dir
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with _build_lock(index_dir):
+        previous = _intact_build(index_dir)  # vectors are reused only from an undamaged build
+        hashes = corpus_hashes(settings.corpus_dir)
+        if previous and not force and not staleness(settings, previous[1]):
+            _remove_old_builds(index_dir, keep=previous[0].name)  # leftovers of an interrupted build
+            return BuildReport(
+                index_dir,
+                False,
+                previous[1].passages,
+                previous[1].sentences,
+                0,
+                0,
+                time.perf_counter() - started,
+                "index is up to date",
+            )
+        passages = chunk_documents(load_corpus(settings.corpus_dir))
+        bank = load_bank(settings.corpus_dir, {p.section for p in passages})
+        base = resolve_model(settings.model, cache=settings.model_cache)
+        model = fine_tuned(base, bank, passages, settings.model_cache, progress=progress) if settings.fine_tune else base
+        folder = index_dir / f".tmp-build-{os.getpid()}-{time.time_ns()}"
+        folder.mkdir()
+        try:
+            vectors = _Vectors(model, _read_cache(previous[0] if previous else None, model.weights_sha256), progress)
+            dimension = _write_vectors(folder, passages, vectors)
+            query_encoder = _place_query_encoder(folder, previous, model, vectors)
+            _write_passages(folder / PASSAGES, passages)
+            manifest = Manifest(
+                model=settings.model,
+                model_path=str(model.path),
+                model_sha256=model.weights_sha256,
+                base_model_sha256=base.weights_sha256,
+                fine_tune=settings.fine_tune,
+                fine_tuned=model is not base,
+                dimension=dimension,
+                normalized=True,
+                chunker_version=CHUNKER_VERSION,
+                corpus=hashes,
+                files={},
+                query_encoder=query_encoder,
+                passages=len(passages),
+                sentences=sum(len(sentence_embed_texts(p)) for p in passages),
+                built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                encoder_files={p.name: p.stat().st_size for p in sorted((folder / ENCODER).iterdir())}
+                if query_encoder == "onnx"
+                else {},
+            )
+            reader = Reader.for_guide(passages, load_query_encoder(folder, manifest).known_words())
+            read = [reader.read(q.question) for q in bank]
+            write_bank(folder, bank, vectors.embed([r.dense for r in read]).reshape(len(bank), dimension))
+            vectors.save(folder / CACHE)
+            tuning = _fit_tuning(open_build(folder, manifest), [r.lexical for r in read], bank)
+            manifest = replace(
+                manifest,
+                tuning=tuning.to_dict(),
+                embedded=vectors.embedded,
+                reused=vectors.reused,
+                files={name: file_sha256(folder / name) for name in CHECKED_FILES},
+            )
+            (folder / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+            _fsync_tree(folder)
+            live = index_dir / ("build-" + folder.name.removeprefix(".tmp-build-"))
+            folder.rename(live)
+            _point_current(index_dir, live.name)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        _remove_old_builds(index_dir, keep=live.name)
+    return BuildReport(
+        index_dir, True, len(passages), manifest.sentences, vectors.embedded, vectors.reused, time.perf_counter() - started
+    )
+
+
+class _Vectors:
+    """Text vectors for one build: from the previous build's cache by text hash, else embedded now."""
+
+    def __init__(self, model: ModelInfo, cache: dict[str, np.ndarray], progress: bool) -> None:
+        self.model, self.cache, self.progress = model, cache, progress
+        self.used: set[str] = set()
+        self.embedded = 0
+        self._encoder = None
+
+    @property
+    def encoder(self):
+        """sentence-transformers with the build's model, loaded on first use."""
+        if self._encoder is None:
+            from .embedding import SentenceTransformerEncoder
+
+            self._encoder = SentenceTransformerEncoder(self.model)
+        return self._encoder
+
+    @property
+    def embedded_any(self) -> bool:
+        """Whether this build loaded the model (to embed a text no earlier build had)."""
+        return self._encoder is not None
+
+    @property
+    def reused(self) -> int:
+        return len(self.used) - self.embedded
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in self.cache}.items())
+        if missing:
+            log.info("embedding %d new texts (%d reused)", len(missing), len(set(keys)) - len(missing))
+            self.cache.update(zip((k for k, _ in missing), self.encoder.encode([t for _, t in missing], progress=self.progress)))
+            self.embedded += len(missing)
+        self.used.update(keys)
+        if not keys:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.vstack([self.cache[k] for k in keys]).astype(np.float32)
+
+    def save(self, path: Path) -> None:
+        used = sorted(self.used)
+        np.savez(path, keys=np.array(used), vectors=np.vstack([self.cache[k] for k in used]), model=self.model.weights_sha256)
+
+
+def _write_vectors(folder: Path, passages: list[Passage], vectors: _Vectors) -> int:
+    """Write the passage, sentence and heading vectors; return the dimension."""
+    import faiss
+
+    per_passage = [sentence_embed_texts(p) for p in passages]
+    sentences = [t for own in per_passage for t in own]
+    matrix = vectors.embed([embed_text(p) for p in passages] + sentences + [heading_embed_text(p) for p in passages])
+    n, m = len(passages), len(sentences)
+    for name, rows in ((PASSAGE_VECTORS, matrix[:n]), (SENTENCE_VECTORS, matrix[n : n + m])):
+        faiss.write_index(vector_index(rows), str(folder / name))
+    counts = [len(own) for own in per_passage]
+    np.save(folder / HEADING_VECTORS, heading_vectors(matrix[n + m :], matrix[:n], matrix[n : n + m], counts))
+    return matrix.shape[1]
+
+
+def _fit_tuning(index: LoadedIndex, lexical_texts: list[str], bank: list[BankQuestion]) -> Tuning:
+    """Weights and the scope rule fitted on the bank (defaults when it holds too little to fit)."""
+    from .lexical import LexicalIndex
+    from .retrieval import guide_signals
+    from .tuning import Evidence, fit
+
+    folds = sorted({q.voice for q in bank})
+    if len(folds) < 2 or not any(q.answered for q in bank) or all(q.answered for q in bank):
+        return Tuning(fitted_on="defaults: the bank has too few voices or labels to cross-validate")
+    keys = index.bank
+    gold = np.zeros((len(bank), len(index.passages)), dtype=bool)
+    gold[keys.rows, keys.passages] = True
+    evidence = Evidence(
+        signals=guide_signals(index, LexicalIndex(index.passages), keys.vectors, lexical_texts),
+        bank_sims=keys.vectors @ keys.vectors.T,
+        answered=keys.answered,
+        gold=gold,
+        folds=np.array([folds.index(q.voice) for q in bank]),
+        bank_rows=keys.rows,
+        bank_passages=keys.passages,
+    )
+    return fit(evidence, fitted_on=f"{len(bank)} bank questions, {len(folds)} folds by voice")
+
+
+def heading_vectors(headings: np.ndarray, passages: np.ndarray, sentences: np.ndarray, counts: list[int]) -> np.ndarray:
+    """The vectors compared with a question for each passage's heading path.
+
+    A heading that says nothing about its text ("Introduction", "Conclusion": cosine with its own
+    passage below GENERIC_HEADING_MAX) would score every question alike, low; the passage is then
+    represented by what its text is about, the mean of its sentence vectors."""
+    out = headings.copy()
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
+    generic = np.einsum("ij,ij->i", headings, passages) < GENERIC_HEADING_MAX
+    for i in np.flatnonzero(generic & (np.asarray(counts) > 0)):
+        mean = sentences[starts[i] : starts[i] + counts[i]].mean(axis=0)
+        out[i] = mean / np.linalg.norm(mean)
+    return out
+
+
+def _place_query_encoder(folder: Path, previous: tuple[Path, Manifest] | None, model: ModelInfo, vectors: _Vectors) -> str:
+    if previous is not None and not vectors.embedded_any:  # nothing new was embedded: the model is as it was
+        old_folder, old = previous
+        if old.query_encoder == "onnx" and old.model_sha256 == model.weights_sha256 and (old_folder / ENCODER).is_dir():
+            shutil.copytree(old_folder / ENCODER, folder / ENCODER, copy_function=os.link)
+            return "onnx"
+    return "onnx" if vectors.encoder.export_onnx(folder / ENCODER) else "sentence-transformers"
+
+
+def _read_cache(previous: Path | None, model_sha: str) -> dict[str, np.ndarray]:
+    if previous is None:
+        return {}
+    try:
+        with np.load(previous / CACHE) as data:
+            if str(data["model"]) != model_sha:
+                return {}
+            return dict(zip(data["keys"].tolist(), data["vectors"]))
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def _write_passages(path: Path, passages: list[Passage]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for passage in passages:
+            handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+
+
+def _intact_build(index_dir: Path) -> tuple[Path, Manifest] | None:
+    """The live build and its manifest when every file checks out; None when missing or damaged."""
+    try:
+        folder = live_folder(index_dir)
+        manifest = read_manifest(folder)
+    except (IndexMissingError, IndexCorruptError, IndexStaleError):
+        return None
+    return (folder, manifest) if damaged_file(folder, manifest) is None else None
+
+
+def _point_current(index_dir: Path, name: str) -> None:
+    temporary = index_dir / f".{CURRENT}.{os.getpid()}"
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def _remove_old_builds(index_dir: Path, *, keep: str) -> None:
+    for path in index_dir.iterdir():
+        if path.name != keep and (path.name.startswith(("build-", ".tmp-build-", f".{CURRENT}."))):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index folder (a second waits for the first)."""
+    with (index_dir / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
