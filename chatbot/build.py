@@ -165,7 +165,7 @@ class _Vectors:
         if self._encoder is None:
             from .embedding import SentenceTransformerEncoder
 
-            self._encoder = SentenceTransformerEncoder(self.model)
+            self._encoder = SentenceTransformerEncoder(self.model, progress=self.progress)
         return self._encoder
 
     @property

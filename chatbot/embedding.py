@@ -85,6 +85,13 @@ def weights_sha256(path: Path) -> str:
     raise ModelError(f"model folder {path} has no model.safetensors or pytorch_model.bin")
 
 
+def quiet_progress_bars() -> None:
+    """No "Loading weights" / "Writing model shards" bars from transformers (a --quiet build)."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+
+
 def set_threads(count: int = 1) -> None:
     """One thread per encode: on 2 cores, more threads oversubscribe and run ~20x slower."""
     import torch
@@ -95,10 +102,12 @@ def set_threads(count: int = 1) -> None:
 class SentenceTransformerEncoder:
     """The configured model, run by sentence-transformers (used to build the index)."""
 
-    def __init__(self, model: ModelInfo, *, threads: int = 1) -> None:
+    def __init__(self, model: ModelInfo, *, threads: int = 1, progress: bool = True) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         set_threads(threads)
+        if not progress:
+            quiet_progress_bars()
         from sentence_transformers import SentenceTransformer
 
         try:

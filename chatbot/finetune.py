@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .bank import BankQuestion
 from .chunking import Passage
-from .embedding import ModelInfo, weights_sha256
+from .embedding import ModelInfo, quiet_progress_bars, weights_sha256
 from .neighbours import answering_passages
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,8 @@ def fine_tune(
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
+    if not progress:
+        quiet_progress_bars()
     torch.manual_seed(training.seed)
     torch.set_num_threads(threads)
     model = SentenceTransformer(str(base), device="cpu")
