@@ -25,7 +25,7 @@ from .bank import BankQuestion, load_bank
 from .chunking import CHUNKER_VERSION, Passage, chunk_documents
 from .corpus import load_corpus
 from .embedding import ModelInfo, resolve_model
-from .errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from .errors import IndexCorruptError, IndexError_, IndexMissingError, IndexStaleError
 from .finetune import fine_tuned
 from .index import (
     CACHE,
@@ -77,7 +77,12 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
     """Build the index for `settings` unless it is already up to date (or `force`)."""
     started = time.perf_counter()
     index_dir = settings.index_dir
-    index_dir.mkdir(parents=True, exist_ok=True)
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexError_(f"index folder {index_dir} is not a folder; pass another --index")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IndexError_(f"cannot create the index folder {index_dir} ({exc.strerror}); pass another --index") from None
     with _build_lock(index_dir):
         previous = _intact_build(index_dir)  # vectors are reused only from an undamaged build
         hashes = corpus_hashes(settings.corpus_dir)
@@ -120,7 +125,7 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
                 passages=len(passages),
                 sentences=sum(len(sentence_embed_texts(p)) for p in passages),
                 built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                encoder_files={p.name: p.stat().st_size for p in sorted((folder / ENCODER).iterdir())}
+                encoder_files={p.name: file_sha256(p) for p in sorted((folder / ENCODER).iterdir())}
                 if query_encoder == "onnx"
                 else {},
             )
@@ -307,7 +312,11 @@ def _remove_old_builds(index_dir: Path, *, keep: str) -> None:
 @contextmanager
 def _build_lock(index_dir: Path) -> Iterator[None]:
     """One build at a time per index folder (a second waits for the first)."""
-    with (index_dir / ".lock").open("w") as handle:
+    try:
+        handle = (index_dir / ".lock").open("w")
+    except OSError as exc:
+        raise IndexError_(f"cannot write to the index folder {index_dir} ({exc.strerror}); pass another --index") from None
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -215,7 +215,7 @@ def register(commands, common: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--feedback-db", metavar="PATH", help="feedback file (env CHATBOT_FEEDBACK_DB; default ./feedback.sqlite3)"
     )
-    parser.add_argument("--limit", type=int, default=10, metavar="N", help="rows per list (default 10)")
+    parser.add_argument("--limit", type=_limit, default=10, metavar="N", help="rows per list (default 10, 1 to 1000)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=_feedback)
 
@@ -234,3 +234,14 @@ def _short(text: str, width: int = 80) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _limit(text: str) -> int:
+    """A row count from 1 to 1,000 (SQLite takes no larger integer than 2**63 - 1)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 1000")
+    return value

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from .chunking import Passage, list_units
 from .embedding import Encoder, resolve_model
-from .errors import REBUILD_HINT, IndexCorruptError, IndexMissingError, IndexStaleError
+from .errors import REBUILD_HINT, IndexCorruptError, IndexError_, IndexMissingError, IndexStaleError
 from .manifest import Manifest, file_sha256, read_manifest, rebuild_hint, staleness
 from .neighbours import BANK_QUESTIONS, BANK_VECTORS, BankKeys, read_bank_keys
 from .settings import Settings
@@ -29,6 +30,7 @@ SENTENCE_VECTORS = "sentences.faiss"
 HEADING_VECTORS = "headings.npy"
 CACHE = "vectors.npz"
 ENCODER = "encoder"
+VERIFIED = ".verified.json"  # identities of files whose sha256 matched the manifest
 CHECKED_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, HEADING_VECTORS, CACHE, BANK_QUESTIONS, BANK_VECTORS)
 
 
@@ -76,10 +78,14 @@ def heading_embed_text(passage: Passage) -> str:
 def live_folder(index_dir: Path, *, hint: str = REBUILD_HINT) -> Path:
     """The build folder CURRENT names, or IndexMissingError (`hint` says what to run)."""
     pointer = index_dir / CURRENT
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexError_(f"index folder {index_dir} is not a folder; pass another --index")
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         raise IndexMissingError(f"no index in {index_dir}; {hint}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(f"{pointer} is unreadable ({type(exc).__name__}); {hint}") from None
     folder = index_dir / name
     if not name or "/" in name or not folder.is_dir():
         raise IndexCorruptError(f"{pointer} names a missing build {name!r}; {hint}")
@@ -167,11 +173,47 @@ def ensure_index(settings: Settings, *, progress: bool = False) -> LoadedIndex:
 
 
 def damaged_file(folder: Path, manifest: Manifest) -> Path | None:
-    """The first file of a build that is missing or differs from its manifest, or None."""
-    for name, digest in manifest.files.items():
-        if not (folder / name).is_file() or file_sha256(folder / name) != digest:
-            return folder / name
-    for name, size in manifest.encoder_files.items():
-        if not (folder / ENCODER / name).is_file() or (folder / ENCODER / name).stat().st_size != size:
-            return folder / ENCODER / name
+    """The first file of a build that is missing or differs from its manifest's sha256, or None.
+
+    A file is hashed once per identity (size, mtime, inode): the identities that matched are kept
+    in the build folder's `.verified.json`, so a later start skips hashing the 90 MB encoder unless
+    the file was written since."""
+    memo = _read_verified(folder)
+    checked = {
+        **{name: digest for name, digest in manifest.files.items()},
+        **{f"{ENCODER}/{name}": digest for name, digest in manifest.encoder_files.items()},
+    }
+    for name, digest in checked.items():
+        path = folder / name
+        try:
+            stat = path.stat()
+        except OSError:
+            return path
+        identity = [stat.st_size, stat.st_mtime_ns, stat.st_ino, digest]
+        if memo.get(name) == identity:
+            continue
+        if not path.is_file() or file_sha256(path) != digest:
+            return path
+        memo[name] = identity
+    _write_verified(folder, memo)
     return None
+
+
+def _read_verified(folder: Path) -> dict[str, list]:
+    try:
+        memo = json.loads((folder / VERIFIED).read_text(encoding="utf-8"))
+        return memo if isinstance(memo, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_verified(folder: Path, memo: dict[str, list]) -> None:
+    """Keep what was verified (best effort: a read-only index is verified again next time)."""
+    if memo == _read_verified(folder):
+        return
+    temporary = folder / f"{VERIFIED}.{os.getpid()}"
+    try:
+        temporary.write_text(json.dumps(memo), encoding="utf-8")
+        os.replace(temporary, folder / VERIFIED)
+    except OSError:
+        temporary.unlink(missing_ok=True)

@@ -15,7 +15,7 @@ from .errors import REBUILD_HINT, CorpusError, IndexCorruptError, IndexStaleErro
 from .hashing import file_sha256
 from .settings import Settings
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 MANIFEST = "manifest.json"
 
 
@@ -36,7 +36,7 @@ class Manifest:
     sentences: int
     built_at: str
     format_version: int = FORMAT_VERSION
-    encoder_files: dict[str, int] = field(default_factory=dict)  # sizes: hashing model.onnx at each load is slow
+    encoder_files: dict[str, str] = field(default_factory=dict)  # sha256 of each exported query-encoder file
     tuning: dict = field(default_factory=dict)  # the fitted Tuning (weights, scope rule, cross-validated figures)
     base_model_sha256: str = ""  # the configured model's weights (model_sha256 differs when fine-tuned)
     fine_tune: bool = False  # fine-tuning on the question bank was asked for (Settings.fine_tune)

@@ -31,6 +31,14 @@ QUESTIONS = ("How much do parcel sorters earn on Sundays?", "Who pays for the wh
 # --- Ways to break an index or its corpus ----------------------------------------------------
 
 
+def flip_bytes(path: Path, *, at: float = 0.5, count: int = 4096) -> None:
+    """Invert `count` bytes in the middle of a file: same size, other content."""
+    data = bytearray(path.read_bytes())
+    start = int(len(data) * at)
+    data[start : start + count] = bytes(b ^ 0xFF for b in data[start : start + count])
+    path.write_bytes(bytes(data))
+
+
 def live(settings) -> Path:
     return live_folder(settings.index_dir)
 
@@ -121,6 +129,12 @@ INDEX_DAMAGE = {
     "manifest-field-wrong-type": (lambda s: edit_manifest(s, lambda d: d.update(corpus=None)), IndexCorruptError, "manifest"),
     "manifest-older-format": (lambda s: edit_manifest(s, lambda d: d.update(format_version=0)), IndexStaleError, "older format"),
     "query-encoder-truncated": (lambda s: truncate(live(s) / "encoder" / "model.onnx"), IndexCorruptError, "encoder"),
+    "query-encoder-bytes-flipped": (lambda s: flip_bytes(live(s) / "encoder" / "model.onnx"), IndexCorruptError, "encoder"),
+    "current-garbage": (
+        lambda s: (s.index_dir / CURRENT).write_bytes(b"\xff\xfe\x00garbage"),
+        IndexCorruptError,
+        "CURRENT is unreadable",
+    ),
     "query-encoder-tokenizer-deleted": (
         lambda s: (live(s) / "encoder" / "tokenizer.json").unlink(),
         IndexCorruptError,
@@ -155,6 +169,8 @@ CLI_DAMAGE = [
     "manifest-a-list",
     "manifest-field-wrong-type",
     "query-encoder-truncated",
+    "query-encoder-bytes-flipped",
+    "current-garbage",
 ]
 
 
@@ -357,3 +373,31 @@ def test_forced_build_killed_after_increasing_delays_leaves_a_loadable_index(tin
     assert set(outcomes) <= {0, -signal.SIGKILL} and -signal.SIGKILL in outcomes, outcomes
     assert build_index(tiny_index).built is False
     assert_only_live_build_left(tiny_index)
+
+
+def test_a_forced_rebuild_never_reuses_a_damaged_encoder(tiny_index):
+    from chatbot.manifest import file_sha256
+
+    damaged = live(tiny_index) / "encoder" / "model.onnx"
+    flip_bytes(damaged)
+    damaged_sha = file_sha256(damaged)
+    assert build_index(tiny_index, force=True).built
+    rebuilt = file_sha256(live(tiny_index) / "encoder" / "model.onnx")
+    assert rebuilt != damaged_sha and rebuilt == load_index(tiny_index).manifest.encoder_files["model.onnx"]
+    assert load_index(tiny_index).encoder.encode(["a question"]).shape == (1, 32)
+
+
+def test_an_index_path_that_is_a_file_is_one_error_line(tiny_index, tmp_path):
+    not_a_folder = tmp_path / "index-file"
+    not_a_folder.write_text("", encoding="utf-8")
+    s = tiny_index
+    for path in (not_a_folder, Path("/dev/null")):
+        for command in ("ask", "build-index"):
+            args = [command, "--corpus", s.corpus_dir, "--index", path, "--model", s.model]
+            assert_one_error_line(run_cli(*args, *(["q"] if command == "ask" else [])), "is not a folder", str(path))
+
+
+def test_an_out_of_range_feedback_limit_is_a_usage_error_not_a_traceback(tmp_path):
+    result = run_cli("feedback", "--feedback-db", tmp_path / "f.sqlite3", "--limit", "99999999999999999999")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--limit: 99999999999999999999 is not between 1 and 1000" in result.stderr
