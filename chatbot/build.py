@@ -43,6 +43,7 @@ from .index import (
     live_folder,
     load_query_encoder,
     open_build,
+    remember_verified,
     sentence_embed_texts,
 )
 from .manifest import MANIFEST, Manifest, corpus_hashes, file_sha256, read_manifest, staleness
@@ -87,7 +88,7 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
         previous = _intact_build(index_dir)  # vectors are reused only from an undamaged build
         hashes = corpus_hashes(settings.corpus_dir)
         if previous and not force and not staleness(settings, previous[1]):
-            _remove_old_builds(index_dir, keep=previous[0].name)  # leftovers of an interrupted build
+            _remove_old_builds(index_dir, keep={previous[0].name})  # leftovers of an interrupted build
             return BuildReport(
                 index_dir,
                 False,
@@ -142,6 +143,7 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
                 files={name: file_sha256(folder / name) for name in CHECKED_FILES},
             )
             (folder / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+            remember_verified(folder, manifest)
             _fsync_tree(folder)
             live = index_dir / ("build-" + folder.name.removeprefix(".tmp-build-"))
             folder.rename(live)
@@ -149,7 +151,9 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        _remove_old_builds(index_dir, keep=live.name)
+        # the build live until now stays until the next build: a reader that resolved CURRENT just
+        # before the switch can still read it
+        _remove_old_builds(index_dir, keep={live.name, *([previous[0].name] if previous else [])})
     return BuildReport(
         index_dir, True, len(passages), manifest.sentences, vectors.embedded, vectors.reused, time.perf_counter() - started
     )
@@ -300,9 +304,10 @@ def _point_current(index_dir: Path, name: str) -> None:
     _fsync_dir(index_dir)
 
 
-def _remove_old_builds(index_dir: Path, *, keep: str) -> None:
+def _remove_old_builds(index_dir: Path, *, keep: set[str]) -> None:
+    """Remove leftovers of interrupted builds and every build not in `keep`."""
     for path in index_dir.iterdir():
-        if path.name != keep and (path.name.startswith(("build-", ".tmp-build-", f".{CURRENT}."))):
+        if path.name not in keep and path.name.startswith(("build-", ".tmp-build-", f".{CURRENT}.")):
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:

@@ -93,7 +93,17 @@ def live_folder(index_dir: Path, *, hint: str = REBUILD_HINT) -> Path:
 
 
 def load_index(settings: Settings, *, check_fresh: bool = True) -> LoadedIndex:
-    """Load and validate the live index; raise one clear error if it is missing, corrupt or stale."""
+    """Load and validate the live index; raise one clear error if it is missing, corrupt or stale.
+
+    A rebuild may switch CURRENT while this reads: a build that fails to read is read once more
+    from what CURRENT names then."""
+    try:
+        return _load_live(settings, check_fresh=check_fresh)
+    except IndexCorruptError:
+        return _load_live(settings, check_fresh=check_fresh)
+
+
+def _load_live(settings: Settings, *, check_fresh: bool) -> LoadedIndex:
     import faiss
 
     faiss.omp_set_num_threads(1)  # one thread per question: two oversubscribe 2 cores under load (scripts/bench.py)
@@ -179,11 +189,7 @@ def damaged_file(folder: Path, manifest: Manifest) -> Path | None:
     in the build folder's `.verified.json`, so a later start skips hashing the 90 MB encoder unless
     the file was written since."""
     memo = _read_verified(folder)
-    checked = {
-        **{name: digest for name, digest in manifest.files.items()},
-        **{f"{ENCODER}/{name}": digest for name, digest in manifest.encoder_files.items()},
-    }
-    for name, digest in checked.items():
+    for name, digest in _checked(manifest).items():
         path = folder / name
         try:
             stat = path.stat()
@@ -197,6 +203,20 @@ def damaged_file(folder: Path, manifest: Manifest) -> Path | None:
         memo[name] = identity
     _write_verified(folder, memo)
     return None
+
+
+def remember_verified(folder: Path, manifest: Manifest) -> None:
+    """Record the identities of a new build's files, whose sha256 the build has just computed."""
+    memo = {}
+    for name, digest in _checked(manifest).items():
+        stat = (folder / name).stat()
+        memo[name] = [stat.st_size, stat.st_mtime_ns, stat.st_ino, digest]
+    _write_verified(folder, memo)
+
+
+def _checked(manifest: Manifest) -> dict[str, str]:
+    """Every file of a build that the manifest gives a sha256 for, by its path in the build folder."""
+    return {**manifest.files, **{f"{ENCODER}/{name}": digest for name, digest in manifest.encoder_files.items()}}
 
 
 def _read_verified(folder: Path) -> dict[str, list]:

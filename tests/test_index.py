@@ -16,6 +16,7 @@ from chatbot.corpus import load_corpus
 from chatbot.embedding import OnnxEncoder, SentenceTransformerEncoder, resolve_model
 from chatbot.index import (
     CURRENT,
+    VERIFIED,
     embed_text,
     ensure_index,
     heading_embed_text,
@@ -126,10 +127,14 @@ def test_vectors_are_unit_length_and_in_passage_order(tiny_index, tiny_model):
 
 def test_up_to_date_rebuild_does_nothing(tiny_index):
     index_dir = tiny_index.index_dir
-    before = {p.name: p.stat().st_mtime_ns for p in index_dir.rglob("*") if p.name != ".lock"}
+    # every file of the index as it was (the lock and the verification memo are bookkeeping, not index)
+    files = lambda: {
+        p.name: p.stat().st_mtime_ns for p in index_dir.rglob("*") if p.is_file() and p.name not in (".lock", VERIFIED)
+    }
+    before = files()
     report = build_index(tiny_index)
     assert (report.built, report.embedded, report.reused, report.reason) == (False, 0, 0, "index is up to date")
-    assert {p.name: p.stat().st_mtime_ns for p in index_dir.rglob("*") if p.name != ".lock"} == before
+    assert files() == before
 
 
 def test_forced_rebuild_reuses_every_vector_and_replaces_the_build(tiny_index):
@@ -137,8 +142,10 @@ def test_forced_rebuild_reuses_every_vector_and_replaces_the_build(tiny_index):
     report = build_index(tiny_index, force=True)
     new = live_folder(tiny_index.index_dir)
     assert (report.built, report.embedded, report.reused) == (True, 0, total_texts(tiny_index))
-    assert new != old and not old.exists()
-    assert sorted(p.name for p in tiny_index.index_dir.iterdir()) == sorted([".lock", CURRENT, new.name])
+    assert new != old and old.exists()  # kept for readers that resolved CURRENT before the switch
+    assert sorted(p.name for p in tiny_index.index_dir.iterdir()) == sorted([".lock", CURRENT, new.name, old.name])
+    build_index(tiny_index, force=True)
+    assert not old.exists() and new.exists() and live_folder(tiny_index.index_dir) not in (old, new)
     assert load_index(tiny_index).passages == chunk_documents(load_corpus(tiny_index.corpus_dir))
 
 
