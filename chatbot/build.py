@@ -25,7 +25,7 @@ from .bank import BankQuestion, load_bank
 from .chunking import CHUNKER_VERSION, Passage, chunk_documents
 from .corpus import load_corpus
 from .embedding import ModelInfo, resolve_model
-from .errors import IndexCorruptError, IndexError_, IndexMissingError, IndexStaleError
+from .errors import IndexCorruptError, IndexError_, IndexMissingError, IndexStaleError, ModelError
 from .finetune import fine_tuned
 from .index import (
     CACHE,
@@ -47,6 +47,7 @@ from .index import (
     sentence_embed_texts,
 )
 from .manifest import MANIFEST, Manifest, corpus_hashes, file_sha256, read_manifest, staleness
+from .models import check_weights, model_source
 from .neighbours import write_bank
 from .query import Reader
 from .settings import Settings
@@ -101,7 +102,7 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
             )
         passages = chunk_documents(load_corpus(settings.corpus_dir))
         bank = load_bank(settings.corpus_dir, {p.section for p in passages})
-        base = resolve_model(settings.model, cache=settings.model_cache)
+        base = resolve_model(settings.model, cache=settings.model_cache, trust=settings.trust_model)
         model = fine_tuned(base, bank, passages, settings.model_cache, progress=progress) if settings.fine_tune else base
         folder = index_dir / f".tmp-build-{os.getpid()}-{time.time_ns()}"
         folder.mkdir()
@@ -115,6 +116,7 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
                 model_path=str(model.path),
                 model_sha256=model.weights_sha256,
                 base_model_sha256=base.weights_sha256,
+                model_source=_model_source(settings, base),
                 fine_tune=settings.fine_tune,
                 fine_tuned=model is not base,
                 dimension=dimension,
@@ -343,3 +345,12 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _model_source(settings: Settings, base: ModelInfo) -> str:
+    """Where the model came from, and whether a known model was used with other weights (--trust-model)."""
+    try:
+        check_weights(settings.model, base.weights_sha256)
+    except ModelError:
+        return model_source(settings.model) + ", other weights trusted"
+    return model_source(settings.model)

@@ -25,6 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     settings = Settings.from_env(index_dir=args.index, model=args.model, corpus_dir=getattr(args, "corpus", None))
+    if getattr(args, "trust_model", False):
+        settings = settings.with_overrides(trust_model=True)
     if hasattr(sys.stdout, "reconfigure"):  # a lone surrogate in a --batch question prints as \udc00, a JSON escape
         sys.stdout.reconfigure(errors="backslashreplace")
     try:
@@ -52,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--corpus", metavar="DIR", help="corpus folder (env CHATBOT_CORPUS_DIR; default ./corpus)")
     build.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.add_argument(
+        "--trust-model", action="store_true", help="use a known model even when its weights are not the publisher's"
+    )
     build.set_defaults(handler=_build)
 
     ask = commands.add_parser("ask", parents=[common], help="answer a question from the guide")

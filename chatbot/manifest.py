@@ -39,6 +39,7 @@ class Manifest:
     encoder_files: dict[str, str] = field(default_factory=dict)  # sha256 of each exported query-encoder file
     tuning: dict = field(default_factory=dict)  # the fitted Tuning (weights, scope rule, cross-validated figures)
     base_model_sha256: str = ""  # the configured model's weights (model_sha256 differs when fine-tuned)
+    model_source: str = ""  # "packaged:<name>" for a known model checked against its publisher's hash, else "custom"
     fine_tune: bool = False  # fine-tuning on the question bank was asked for (Settings.fine_tune)
     fine_tuned: bool = False  # and done (a bank without answered questions leaves the model as it is)
     embedded: int = 0  # distinct texts this build embedded
@@ -91,7 +92,7 @@ def staleness(settings: Settings, manifest: Manifest) -> str:
     if changes:
         return "the corpus changed since the index was built (" + ", ".join(changes) + ")"
     if settings.model != manifest.model and (
-        resolve_model(settings.model, cache=settings.model_cache).weights_sha256 != manifest.base_model_sha256
+        resolve_model(settings.model, cache=settings.model_cache, trust=True).weights_sha256 != manifest.base_model_sha256
     ):
         return f"the index was built with model {manifest.model!r}, not {settings.model!r}"
     if settings.fine_tune != manifest.fine_tune:

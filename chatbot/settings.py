@@ -19,6 +19,7 @@ class Settings:
     model: str = DEFAULT_MODEL
     feedback_db: Path = ROOT / "feedback.sqlite3"
     fine_tune: bool = True  # fine-tune the model on the question bank at build time (README, "Model choice")
+    trust_model: bool = False  # use a known model whose weights are not the publisher's (build-index --trust-model)
     model_cache: Path = ROOT / "index" / "models"  # fine-tuned and unpacked models, by content hash
 
     @classmethod
@@ -41,5 +42,5 @@ class Settings:
         for key, value in overrides.items():
             if value is None:
                 continue
-            changes[key] = value if key in ("model", "fine_tune") else Path(value)
+            changes[key] = value if key in ("model", "fine_tune", "trust_model") else Path(value)
         return replace(self, **changes)

@@ -106,3 +106,20 @@ def test_fine_tuning_a_tiny_model_is_cached_by_content(tmp_path, tiny_model):
     assert again == first and (first.path / "model.safetensors").stat().st_mtime_ns == mtime
     unanswered = [q for q in BANK if not q.answered]
     assert fine_tuned(base, unanswered, PASSAGES, tmp_path / "cache", training=training) is base
+
+
+def test_a_known_model_with_other_weights_builds_only_when_trusted(tiny_settings, tiny_model, monkeypatch):
+    from dataclasses import replace
+
+    import chatbot.models as models
+    from chatbot.build import build_index
+    from chatbot.index import load_index
+
+    assert (build_index(tiny_settings).built, load_index(tiny_settings).manifest.model_source) == (True, "custom")
+    monkeypatch.setitem(models.ALIASES, str(tiny_model), "tiny")  # as if it were a known model...
+    monkeypatch.setitem(models.EXPECTED_SHA256, "tiny", "0" * 64)  # ...whose publisher's weights differ
+    with pytest.raises(ModelError, match="not the publisher's .*--trust-model"):
+        build_index(tiny_settings, force=True)
+    trusted = replace(tiny_settings, trust_model=True)
+    assert build_index(trusted, force=True).built
+    assert load_index(trusted).manifest.model_source == "packaged:tiny, other weights trusted"
