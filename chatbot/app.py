@@ -246,6 +246,7 @@ def launch(
             enable_monitoring=False,
             show_error=False,
             footer_links=["api"],
+            max_file_size=0,  # the app takes no files: Gradio's upload route refuses every byte (413)
             theme=theme(),
             css=CSS,
             js=PLAIN_MESSAGE_LABELS_JS,

@@ -99,3 +99,27 @@ def test_api_questions_are_logged(client, server):
     summary = summarize(server[1].path)
     assert summary.questions == before + 1
     assert "what is the capital of france?" in [r["question"] for r in summary.top_declined]
+
+
+def test_the_upload_route_stores_nothing(server):
+    import urllib.error
+    import urllib.request
+
+    boundary = "chatbot-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.bin"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + b"x" * 100_000
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        server[0].rstrip("/") + "/gradio_api/upload",
+        data=body,
+        method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 413
