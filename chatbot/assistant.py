@@ -11,11 +11,11 @@ from .decision import decide
 from .index import LoadedIndex, ensure_index, load_index
 from .places import states_named
 from .query import Reader
+from .question_kinds import asks_rules
 from .reasons import Reason
 from .retrieval import Retriever
 from .selection import Selection, Shortfall, select
 from .settings import Settings
-from .text import tokens
 
 SHOWN_PASSAGES = 3
 SUGGESTIONS = 3
@@ -29,9 +29,6 @@ INSTRUCTIONS_NOTICE = "Instructions in your message were ignored; only its quest
 NOT_IN_GUIDE_REPLY = "The guide doesn't cover this. The nearest sections are listed below."
 STATE_RULES_REPLY = "The guide doesn't cover the rules in {places}. The nearest sections are listed below."
 ELSEWHERE_NOTICE = "The guide has nothing specific to {places}; this is its general answer."
-# What is allowed or required differs by state; the guide gives no state's rules
-RULE_WORDS = frozenset("allowed legal legally law laws".split())
-RULE_STEMS = ("licen", "permit", "require", "regulat")  # licensed, licence, permitted, requirements, regulation…
 UNRANKED_REPLY = "The guide describes these options but doesn't say which is better. The nearest sections are listed below."
 
 
@@ -172,16 +169,10 @@ class Assistant:
 def _decline_reply(selection: Selection, answers: bool, elsewhere: str, question: str) -> str | None:
     """Why the guide does not answer, as the reply; None when it does. `elsewhere` names the U.S.
     states the question asks about that the guide never mentions."""
-    if elsewhere and _asks_rules(question):  # a general answer could be read as that state's rule
+    if elsewhere and asks_rules(question):  # a general answer could be read as that state's rule
         return STATE_RULES_REPLY.format(places=elsewhere)
     if not answers:
         return NOT_IN_GUIDE_REPLY
     if not selection.in_scope:
         return UNRANKED_REPLY if selection.shortfall is Shortfall.UNRANKED else NOT_IN_GUIDE_REPLY
     return None
-
-
-def _asks_rules(question: str) -> bool:
-    """Whether a question asks what is allowed, required or licensed ("scope of practice" too)."""
-    words = tokens(question)
-    return any(w in RULE_WORDS or w.startswith(RULE_STEMS) for w in words) or "scope of practice" in " ".join(words)

@@ -47,6 +47,7 @@ class BankKeys:
     vectors: np.ndarray  # (questions, dimension), unit length
     rows: np.ndarray  # pairs (row, passage): answered question `row` is answered by passage `passage`
     passages: np.ndarray
+    answered: np.ndarray  # bool per question
 
     @classmethod
     def build(cls, questions: list[BankQuestion], vectors: np.ndarray, passages: list[Passage]) -> BankKeys:
@@ -61,20 +62,14 @@ class BankKeys:
             np.asarray(vectors, dtype=np.float32),
             np.asarray(rows, dtype=np.int64),
             np.asarray(pids, dtype=np.int64),
+            np.array([q.answered for q in questions], dtype=bool),
         )
 
-    @property
-    def answered(self) -> np.ndarray:
-        return np.array([q.answered for q in self.questions], dtype=bool)
-
-    def passage_scores(self, sims: np.ndarray, passages: int, *, use: np.ndarray | None = None) -> np.ndarray:
-        """For each passage, the best similarity among its answered bank questions (0 for none).
-        `sims` is one row per question asked; `use` masks which bank rows count (cross-validation)."""
-        sims = np.atleast_2d(sims)
-        out = np.zeros((len(sims), passages), dtype=np.float32)
-        rows, pids = (self.rows, self.passages) if use is None else (self.rows[use[self.rows]], self.passages[use[self.rows]])
-        for i, row in enumerate(sims):
-            np.maximum.at(out[i], pids, row[rows])
+    def passage_scores(self, sims: np.ndarray, passages: int) -> np.ndarray:
+        """For each passage, the best similarity among its answered bank questions (0 for none),
+        given one question's `sims` with every bank question."""
+        out = np.zeros(passages, dtype=np.float32)
+        np.maximum.at(out, self.passages, sims[self.rows])
         return out
 
     def nearest(self, sims: np.ndarray, *, answered: bool, count: int) -> list[Neighbour]:

@@ -44,6 +44,9 @@ RANKING_MORE = frozenset("valuable respected recognized useful worthwhile".split
 RANKING_MADE = frozenset("better best worse worst easier harder preferred recommended".split())
 RANKING_CHOICE = frozenset("than option choice".split())  # "better than", "easier option"
 CHOOSING = ("should i get", "should i choose", "should i pick", "should i go for", "should i take", "should i do")
+# What is allowed or required differs by state ("allowed", "licensed", "requirements", "regulation"…)
+RULE_WORDS = frozenset("allowed legal legally law laws".split())
+RULE_STEMS = ("licen", "permit", "require", "regulat")
 CONTINUING = frozenset("they their them this these those it its such".split())
 LABEL_MAX_CHARS = 60
 
@@ -156,6 +159,12 @@ def asks_ranking(question: str) -> bool:
             return True
     question_words = Words.of(question)
     return any(question_words.has(p) and "or" in question_words.after(p) for p in CHOOSING)
+
+
+def asks_rules(question: str) -> bool:
+    """Whether a question asks what is allowed, required or licensed ("scope of practice" too)."""
+    words = tokens(question)
+    return any(w in RULE_WORDS or w.startswith(RULE_STEMS) for w in words) or "scope of practice" in " ".join(words)
 
 
 def makes_ranking(text: str) -> bool:

@@ -15,7 +15,6 @@ import numpy as np
 
 from .lexical import LexicalIndex
 from .query import Query
-from .tuning import Tuning
 
 if TYPE_CHECKING:
     from .index import LoadedIndex
@@ -43,9 +42,8 @@ class Ranking:
 class Retriever:
     """Ranks the index's passages for a query."""
 
-    def __init__(self, index: LoadedIndex, tuning: Tuning | None = None) -> None:
+    def __init__(self, index: LoadedIndex) -> None:
         self.index = index
-        self.tuning = tuning or index.tuning
         self.lexical = LexicalIndex(index.passages)
         self.counts = np.bincount(index.sentence_owner, minlength=len(index.passages)).astype(np.int64)
         self.exhaustive = len(index.passages) <= EXHAUSTIVE_MAX_PASSAGES
@@ -82,7 +80,7 @@ class Retriever:
         # the nearer of the two, since the bank's questions stand alone
         every_sims = index.bank.vectors @ vectors.T
         bank_sims = every_sims[:, 0]
-        bank = index.bank.passage_scores(every_sims.max(axis=1), len(index.passages))[0]
+        bank = index.bank.passage_scores(every_sims.max(axis=1), len(index.passages))
         if not self.exhaustive:
             lexical_top = np.argpartition(-bm25, min(CANDIDATES, len(bm25)) - 1)[:CANDIDATES]
             owners = index.sentence_owner[sentence_rows[0][sentence_rows[0] >= 0]]
@@ -104,13 +102,14 @@ class Retriever:
         dense, sims, sentence, heading, lexical = _signals(
             vector[0], passage_matrix, sentence_matrix, index.heading_vectors[ids], bm25[ids], starts
         )
-        fused = self.tuning.weights @ np.vstack([dense, sentence, heading, lexical, bank[ids]])
+        weights = index.tuning.weights
+        fused = weights @ np.vstack([dense, sentence, heading, lexical, bank[ids]])
         own_sims = sims
         if len(vectors) > 1:  # a follow-up: a passage scores the mean of the question read with its context and alone
             own_dense, own_sims, own_sentence, own_heading, _ = _signals(
                 vectors[1], passage_matrix, sentence_matrix, index.heading_vectors[ids], bm25[ids], starts
             )
-            fused = (fused + self.tuning.weights @ np.vstack([own_dense, own_sentence, own_heading, lexical, bank[ids]])) / 2
+            fused = (fused + weights @ np.vstack([own_dense, own_sentence, own_heading, lexical, bank[ids]])) / 2
         order = np.argsort(-fused, kind="stable")
         timings["fusion"] = _since(start)
         return Ranking(
@@ -133,10 +132,10 @@ def _signals(vector, passages, sentences, headings, bm25, starts):
     sims = sentences @ vector
     sentence = np.maximum.reduceat(sims, starts)
     heading = headings @ vector
-    return dense, sims, sentence, heading, normalized_bm25(bm25)
+    return dense, sims, sentence, heading, _normalized_bm25(bm25)
 
 
-def normalized_bm25(bm25: np.ndarray) -> np.ndarray:
+def _normalized_bm25(bm25: np.ndarray) -> np.ndarray:
     """BM25 divided by the question's best BM25 score (zeros when no word matched)."""
     top = float(bm25.max()) if len(bm25) else 0.0
     return bm25 / top if top > 0 else np.zeros(len(bm25), dtype=np.float32)

@@ -48,7 +48,7 @@ def main() -> None:
     no_bank = BankKeys.build([], np.zeros((0, bank.vectors.shape[1]), dtype=np.float32), assistant.index.passages)
     results: dict[str, dict[str, dict]] = {}
     for name, tuning, reader_changes, keep_bank in rows(fitted):
-        assistant.index.tuning = assistant.retriever.tuning = tuning
+        assistant.index.tuning = tuning
         assistant.index.bank = bank if keep_bank else no_bank
         assistant.reader = replace(reader, **reader_changes)
         for path in args.files:

@@ -45,7 +45,7 @@ def ask(vector, tuning=NEAREST_WINS, confidence=0.0):
 def test_answered_questions_point_to_the_passages_of_their_section():
     bank = keys()
     assert list(zip(bank.rows, bank.passages)) == [(0, 0), (1, 1), (2, 2)]
-    scores = bank.passage_scores(bank.vectors @ np.array([0, 1, 0, 0], dtype=np.float32), len(PASSAGES))[0]
+    scores = bank.passage_scores(bank.vectors @ np.array([0, 1, 0, 0], dtype=np.float32), len(PASSAGES))
     assert scores.argmax() == 2 and scores[0] == pytest.approx(0.0)
 
 

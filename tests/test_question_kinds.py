@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.assistant import _asks_rules
 from chatbot.query import is_followup
 from chatbot.question_kinds import (
     Figure,
     asks_ranking,
     asks_reasons,
+    asks_rules,
     continues,
     counted,
     figure_asked,
@@ -107,7 +107,7 @@ def test_question_and_sentence_words():
     ],
 )
 def test_questions_about_a_states_rules(question, rules):
-    assert _asks_rules(question) is rules
+    assert asks_rules(question) is rules
 
 
 @pytest.mark.parametrize(
