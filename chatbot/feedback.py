@@ -23,6 +23,7 @@ from .render import plain
 log = logging.getLogger(__name__)
 
 STORED_QUESTION_CHARS = 2000
+STORED_COMMENT_CHARS = 500
 # Replies that are not a failure of the guide: small talk and empty messages.
 NOT_DECLINED = (EMPTY, GREETING, THANKS)
 
@@ -41,7 +42,8 @@ CREATE TABLE IF NOT EXISTS questions (
 CREATE TABLE IF NOT EXISTS votes (
     question_id INTEGER PRIMARY KEY REFERENCES questions(id),
     voted_at TEXT NOT NULL,
-    liked INTEGER NOT NULL
+    liked INTEGER NOT NULL,
+    comment TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS questions_declined ON questions(in_scope, reason);
 """
@@ -85,6 +87,7 @@ class FeedbackStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            _add_missing_columns(self._db)
         except (OSError, sqlite3.Error) as exc:
             raise ChatbotError(f"cannot open the feedback file {self.path} ({exc}); pass --feedback-db PATH") from None
 
@@ -106,15 +109,18 @@ class FeedbackStore:
             row,
         )
 
-    def vote(self, question_id: int, liked: bool | None) -> None:
-        """Thumbs up (True) or down (False) on a logged answer; None withdraws the vote."""
+    def vote(self, question_id: int, liked: bool | None, comment: str = "") -> None:
+        """Thumbs up (True) or down (False) on a logged answer, with an optional "what was wrong?";
+        None withdraws the vote. A later vote replaces the earlier one."""
         if liked is None:
             self._write("DELETE FROM votes WHERE question_id = ?", (question_id,))
         else:
+            comment = " ".join(plain(comment).split())[:STORED_COMMENT_CHARS]
             self._write(
-                "INSERT INTO votes (question_id, voted_at, liked) VALUES (?, ?, ?)"
-                " ON CONFLICT(question_id) DO UPDATE SET voted_at = excluded.voted_at, liked = excluded.liked",
-                (question_id, _now(), int(liked)),
+                "INSERT INTO votes (question_id, voted_at, liked, comment) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(question_id) DO UPDATE SET"
+                " voted_at = excluded.voted_at, liked = excluded.liked, comment = excluded.comment",
+                (question_id, _now(), int(liked), comment),
             )
 
     def _write(self, sql: str, params: tuple) -> int | None:
@@ -133,6 +139,14 @@ class FeedbackStore:
                 self._db.close()
             except sqlite3.Error:
                 pass
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Bring a feedback file written by an older version up to the current schema."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(votes)")}
+    if "comment" not in columns:
+        with db:
+            db.execute("ALTER TABLE votes ADD COLUMN comment TEXT NOT NULL DEFAULT ''")
 
 
 def summarize(path: str | Path, *, limit: int = 10) -> Summary:
@@ -161,8 +175,10 @@ def summarize(path: str | Path, *, limit: int = 10) -> Summary:
             f" GROUP BY LOWER(TRIM(question)), reason ORDER BY count DESC, last_asked DESC LIMIT ?",
             (*NOT_DECLINED, limit),
         ).fetchall()
+        has_comment = any(row[1] == "comment" for row in db.execute("PRAGMA table_info(votes)"))
+        comment = "v.comment" if has_comment else "'' AS comment"  # a file written before comments existed
         disliked = db.execute(
-            "SELECT q.question, q.interpreted_as, q.reason, q.answer, q.sections, v.voted_at"
+            f"SELECT q.question, q.interpreted_as, q.reason, q.answer, q.sections, v.voted_at, {comment}"
             " FROM votes v JOIN questions q ON q.id = v.question_id WHERE v.liked = 0"
             " ORDER BY v.voted_at DESC LIMIT ?",
             (limit,),
@@ -202,6 +218,8 @@ def format_summary(summary: Summary) -> str:
         lines.append(f"      answer: {_short(row['answer'], 100)}")
         if row["sections"]:
             lines.append(f"      cited:  {'; '.join(row['sections'])}")
+        if row["comment"]:
+            lines.append(f"      wrong:  {_short(row['comment'], 100)}")
     if not summary.disliked:
         lines.append("  (none)")
     return "\n".join(lines)

@@ -130,3 +130,34 @@ def test_cli_on_a_missing_file_says_so_and_creates_nothing(tmp_path, capsys, mon
     assert main(["feedback"]) == 0
     assert f"No questions recorded yet in {path}" in capsys.readouterr().out
     assert not path.exists()
+
+
+def test_a_dislike_keeps_what_was_wrong_and_the_summary_shows_it(store):
+    qid = store.log_question(answered("pay in Texas?"), channel="chat")
+    store.vote(qid, False, "It gave the national figure,\n not Texas " + "x" * 900)
+    summary = summarize(store.path)
+    comment = summary.disliked[0]["comment"]
+    assert comment.startswith("It gave the national figure, not Texas x") and len(comment) == 500
+    assert "wrong:  It gave the national figure" in format_summary(summary)
+    store.vote(qid, False)  # a later vote without words replaces the earlier comment
+    assert summarize(store.path).disliked[0]["comment"] == ""
+
+
+def test_a_feedback_file_from_before_comments_is_upgraded_and_still_summarised(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE questions (id INTEGER PRIMARY KEY, asked_at TEXT NOT NULL, channel TEXT NOT NULL,"
+        " question TEXT NOT NULL, interpreted_as TEXT NOT NULL, in_scope INTEGER NOT NULL, reason TEXT NOT NULL,"
+        " answer TEXT NOT NULL, sections TEXT NOT NULL);"
+        "CREATE TABLE votes (question_id INTEGER PRIMARY KEY, voted_at TEXT NOT NULL, liked INTEGER NOT NULL);"
+        "INSERT INTO questions VALUES (1, '2026-01-01', 'chat', 'q', 'q', 1, 'answered', 'a', '[]');"
+        "INSERT INTO votes VALUES (1, '2026-01-01', 0);"
+    )
+    db.commit()
+    db.close()
+    assert summarize(path).disliked[0]["comment"] == ""  # read-only: the old file is read as it is
+    store = FeedbackStore(path)
+    store.vote(1, False, "wrong section")
+    store.close()
+    assert summarize(path).disliked[0]["comment"] == "wrong section"
