@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
-from .chunking import Passage
+from .chunking import Passage, bullet_runs
 from .decision import Decision
 from .reasons import Reason
 
@@ -61,13 +62,31 @@ class Citation:
 
 @dataclass(frozen=True)
 class Quote:
-    """One verbatim sentence of the guide in the direct answer, with its citation marker."""
+    """One verbatim sentence of the guide in the direct answer, with its citation marker.
+
+    `item`: the sentence is a bullet of a list in the guide, and is shown as one. `cited`: the
+    marker is shown after it (a list's items share the marker of the sentence that introduces them).
+    """
 
     text: str
     marker: int
+    item: bool = False
+    cited: bool = True
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "marker": self.marker}
+        return {"text": self.text, "marker": self.marker, "item": self.item, "cited": self.cited}
+
+
+def blocks(quotes: Sequence[Quote]) -> list[tuple[Quote, ...]]:
+    """The quotes as the answer's blocks: a run of sentences (a paragraph) or a run of one list's items."""
+    out: list[list[Quote]] = []
+    for quote in quotes:
+        previous = out[-1][-1] if out else None
+        if previous is not None and previous.item == quote.item and (not quote.item or previous.marker == quote.marker):
+            out[-1].append(quote)
+        else:
+            out.append([quote])
+    return [tuple(block) for block in out]
 
 
 @dataclass(frozen=True)
@@ -105,14 +124,38 @@ class Answer:
 
 
 def compose(quotes: list[tuple[str, Passage]]) -> tuple[str, tuple[Quote, ...], tuple[Citation, ...]]:
-    """Number the passages the quotes come from and join the quotes with their [n] markers."""
+    """Number the passages the quotes come from, mark the guide's list items, and write the answer
+    as text: sentences with their [n] markers, list items on lines of their own ("- …")."""
     markers: dict[int, int] = {}
     citations: list[Citation] = []
-    out: list[Quote] = []
+    found: list[Quote] = []
     for text, passage in quotes:
         if passage.id not in markers:
             markers[passage.id] = len(markers) + 1
             citations.append(Citation(markers[passage.id], passage))
-        out.append(Quote(text, markers[passage.id]))
-    answer = " ".join(f"{q.text} [{q.marker}]" for q in out)
-    return answer, tuple(out), tuple(citations)
+        items = {item for _, run in bullet_runs(passage) for item in run}
+        found.append(Quote(text, markers[passage.id], item=text in items))
+    out: list[Quote] = []
+    for block in blocks(found):
+        # one marker per run of sentences from one passage; a list's items share the marker of the
+        # sentence that introduces them, else the last item carries it
+        introduced = block[0].item and bool(out) and not out[-1].item and out[-1].marker == block[0].marker
+        after = found[len(out) + len(block)] if len(out) + len(block) < len(found) else None
+        for q, following in zip(block, (*block[1:], after)):
+            if q.item:
+                cited = q is block[-1] and not introduced
+            else:
+                cited = following is None or following.marker != q.marker or following.item
+            out.append(replace(q, cited=cited))
+    return answer_text(out), tuple(out), tuple(citations)
+
+
+def answer_text(quotes: Sequence[Quote]) -> str:
+    """The answer as plain text: paragraphs of sentences with [n] markers, list items as "- …" lines."""
+    out = []
+    for block in blocks(quotes):
+        if block[0].item:
+            out.append("\n".join(f"- {q.text}" + (f" [{q.marker}]" if q.cited else "") for q in block))
+        else:
+            out.append(" ".join(q.text + (f" [{q.marker}]" if q.cited else "") for q in block))
+    return "\n".join(out)

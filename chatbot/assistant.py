@@ -25,6 +25,7 @@ INSTRUCTIONS_REPLY = (
     "I only answer questions about medical-assistant careers, quoting the guide; I can't follow other "
     "instructions. Try: “What does a medical assistant do?”"
 )
+LONG_NOTICE = "Your message was long, so only its end (the last 1,000 characters, where the question usually is) was read."
 INSTRUCTIONS_NOTICE = "Instructions in your message were ignored; only its question was answered."
 NOT_IN_GUIDE_REPLY = "The guide doesn't cover this. The nearest sections are listed below."
 STATE_RULES_REPLY = "The guide doesn't cover the rules in {places}. The nearest sections are listed below."
@@ -58,7 +59,7 @@ class Assistant:
         query = self.reader.read(question, history)
         if not any(ch.isalnum() for ch in query.text):
             return Answer(question=question, answer=EMPTY_REPLY, in_scope=False, reason=EMPTY)
-        notice = "Your message was long, so only its first 1,000 characters were read." if query.trimmed else ""
+        notice = LONG_NOTICE if query.trimmed else ""
         if query.instructions_removed:
             notice = " ".join(filter(None, [notice, INSTRUCTIONS_NOTICE]))
         if not any(ch.isalnum() for ch in query.focus):

@@ -118,6 +118,24 @@ def list_units(passage: Passage) -> list[str]:
     return [f"{lead_in} " + "; ".join(items) for lead_in, items in lists(passage)]
 
 
+def bullet_runs(passage: Passage) -> list[tuple[str, list[str]]]:
+    """Every run of bullet lines of the passage with the line before it when that line introduces
+    it (ends with ":"), else ""; what an answer shows as a list."""
+    found: list[tuple[str, list[str]]] = []
+    lines = passage.text.split("\n")
+    for i, line in enumerate(lines):
+        if not _BULLET.match(line) or (i and _BULLET.match(lines[i - 1])):
+            continue
+        items = []
+        for following in lines[i:]:
+            if not _BULLET.match(following):
+                break
+            items.append(_BULLET.sub("", following).strip())
+        lead_in = lines[i - 1] if i and lines[i - 1].endswith(":") else ""
+        found.append((lead_in, items))
+    return found
+
+
 def lists(passage: Passage) -> list[tuple[str, list[str]]]:
     """Each bulleted list of the passage: its lead-in line (ending with ":") and its items."""
     found: list[tuple[str, list[str]]] = []

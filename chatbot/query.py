@@ -203,16 +203,13 @@ def read_query(
     whole words (never "corrected"), and `topic` the guide's main subject ("medical assistant"),
     which every passage shares and so is left out of what the dense model compares.
     """
-    text = clean(message)
-    trimmed = len(text) > MAX_QUESTION_CHARS or len(message) > READ_CHARS
-    if len(text) > MAX_QUESTION_CHARS:
-        text = text[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+    text, trimmed = message_end(message)
     asked = _INSTRUCTION.sub(" ", text)
     removed = asked != text
     focus = focus_of(" ".join(asked.split()))
-    previous = [text for text in map(clean, history) if text]
+    previous = [text for text, _ in map(message_end, history) if text]
     followup = bool(previous) and is_followup(focus, vocabulary)
-    context = previous[-1][:MAX_QUESTION_CHARS] if followup else ""
+    context = previous[-1] if followup else ""
     interpreted = f"{context} {focus}".strip() if followup else focus
     expanded = expand(interpreted, vocabulary, known)
     return Query(
@@ -227,6 +224,19 @@ def read_query(
         trimmed=trimmed,
         instructions_removed=removed,
     )
+
+
+def message_end(message: str) -> tuple[str, bool]:
+    """The cleaned message, or for a long paste its last MAX_QUESTION_CHARS characters (from a
+    sentence start when one is near): people put their question at the end of what they paste.
+    The flag says whether anything was left out."""
+    text = clean(message[-READ_CHARS:])
+    if len(text) <= MAX_QUESTION_CHARS:
+        return text, len(message) > READ_CHARS
+    tail = text[-MAX_QUESTION_CHARS:]
+    starts = [tail.find(end) for end in (". ", "? ", "! ") if 0 <= tail.find(end) < MAX_QUESTION_CHARS // 3]
+    tail = tail[min(starts) + 2 :] if starts else tail.split(" ", 1)[-1]
+    return tail, True
 
 
 def focus_of(text: str) -> str:

@@ -47,6 +47,14 @@ CHOOSING = ("should i get", "should i choose", "should i pick", "should i go for
 # What is allowed or required differs by state ("allowed", "licensed", "requirements", "regulation"…)
 RULE_WORDS = frozenset("allowed legal legally law laws".split())
 RULE_STEMS = ("licen", "permit", "require", "regulat")
+# "what are the duties…", "which certifications…", "list the skills": the answer is a list
+LIST_STARTS = ("what are", "what re", "which are", "list", "name", "what kinds", "what types", "what sort")
+LIST_NOUNS = frozenset(
+    """duties tasks responsibilities jobs skills qualities traits types kinds options ways steps roles settings places
+    certifications certificates credentials requirements benefits advantages things""".split()
+)
+# Sentences about the article rather than its subject ("In this blog, we'll explore…")
+ABOUT_THE_TEXT = ("in this blog", "in this article", "in this guide", "in this post", "we ll", "we will", "let s", "read on")
 CONTINUING = frozenset("they their them this these those it its such".split())
 LABEL_MAX_CHARS = 60
 
@@ -184,3 +192,19 @@ def continues(sentence: str) -> bool:
     """The sentence carries on the previous one's subject ("They…", "Their primary focus…")."""
     words = tokens(sentence)
     return bool(words) and words[0] in CONTINUING
+
+
+def asks_list(question: str) -> bool:
+    """ "What are the duties…", "which skills…", "list the certifications": the answer is a list."""
+    words = Words.of(question)
+    starts = any(words.words[: len(start.split())] == tuple(start.split()) for start in LIST_STARTS)
+    return starts or bool(LIST_NOUNS & set(words.words))
+
+
+def quotable(sentence: str) -> bool:
+    """Whether a sentence of the guide can stand in an answer: not one of its rhetorical questions,
+    not a sentence about the article itself, not a list's lead-in without its list."""
+    if sentence.rstrip().endswith(("?", ":")):
+        return False
+    words = Words.of(sentence)
+    return not any(words.has(phrase) for phrase in ABOUT_THE_TEXT)

@@ -18,7 +18,9 @@ from .text import clean
 SEPARATOR = " › "
 _USER_OPEN = '<div class="user-text">'
 _USER_CLOSE = "</div>"
-_MORE = re.compile(r'<span class="more">.*?</span>$')
+READ_AS_CHARS = 300  # a longer reading is not repeated back
+SHOWN_START = 200  # characters shown of a long message's start
+_MORE = re.compile(r'<span class="more">.*?</span>')
 _MARKER = re.compile(r"\[(\d+)\]")
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -36,11 +38,15 @@ def escape(text: str) -> str:
 
 
 def user_html(message: str) -> str:
-    """A user's message as they typed it (its first 1,000 characters; the rest is only counted)."""
+    """A user's message as they typed it; of a long one its start and its end (where the question
+    usually is, and the part that was read), the middle only counted."""
     text = plain(message).strip()
-    shown, rest = text[:MAX_QUESTION_CHARS], len(text) - MAX_QUESTION_CHARS
-    more = f'<span class="more"> … ({rest:,} more characters not shown)</span>' if rest > 0 else ""
-    return f"{_USER_OPEN}{escape(shown)}{more}{_USER_CLOSE}"
+    if len(text) <= MAX_QUESTION_CHARS + SHOWN_START:
+        return f"{_USER_OPEN}{escape(text)}{_USER_CLOSE}"
+    start, end = text[:SHOWN_START], text[-MAX_QUESTION_CHARS:]
+    left_out = len(text) - SHOWN_START - MAX_QUESTION_CHARS
+    more = f'<span class="more"> … ({left_out:,} more characters not shown) … </span>'
+    return f"{_USER_OPEN}{escape(start)}{more}{escape(end)}{_USER_CLOSE}"
 
 
 def user_text(content: object) -> str:
@@ -100,7 +106,7 @@ def interpreted(answer: Answer) -> str:
     """How a message was read, when that differs from what was typed (a follow-up, a long message)."""
     typed = clean(answer.question)
     shown = answer.interpreted_as
-    if not shown or shown == typed or (answer.notice and typed.startswith(shown)):
+    if not shown or shown == typed or len(shown) > READ_AS_CHARS:
         return ""
     return shown
 

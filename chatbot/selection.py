@@ -7,9 +7,11 @@ from enum import Enum
 
 import numpy as np
 
-from .chunking import Passage, lists
+from .chunking import Passage, bullet_runs, lists, split_sentences
 from .query import Query, expand
 from .question_kinds import (
+    Figure,
+    asks_list,
     asks_ranking,
     continues,
     counted,
@@ -19,12 +21,14 @@ from .question_kinds import (
     is_numeric,
     label_of,
     makes_ranking,
+    quotable,
 )
 from .retrieval import Ranking
 from .text import content_words, stems
 
 QUOTE_POOL = 3  # passages whose sentences may be quoted
 MAX_QUOTES = 3
+MAX_LISTS = 2  # a list question may be answered by the lists of two sibling sub-sections
 QUOTE_MARGIN = 0.12  # a further sentence is quoted when it scores within this of the best
 PASSAGE_BONUS = 0.5  # how much a sentence's passage score counts towards the sentence's own
 FIGURE_POOL = 3  # passages searched for the kind of figure a question asks for
@@ -83,13 +87,11 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
             score = ranking.quote_scores[first + j] + PASSAGE_BONUS * fused + 0.15 * overlap
             if numeric and any(ch.isdigit() for ch in sentence):
                 score += 0.08
-            if sentence.endswith(":"):  # a list's lead-in says nothing on its own
-                continue
-            scored.append(Candidate(score, first + j, sentence, passage))
+            if quotable(sentence):
+                scored.append(Candidate(score, first + j, sentence, passage))
     if not scored:
         return Selection([], ranking, Shortfall.NO_QUOTE)
-    top = pool[0][0]
-    lead = max((s for s in scored if s.passage is top), key=lambda s: s.score)
+    lead = _lead([s for s in scored if s.passage is pool[0][0]] or scored)
     chosen = [lead]
     for candidate in sorted(scored, key=lambda s: -s.score):
         if len(chosen) < MAX_QUOTES and candidate not in chosen and candidate.score >= lead.score - QUOTE_MARGIN:
@@ -99,7 +101,8 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
     if is_comparison(question):
         topic = stems(query.topic.split())
         chosen = _with_both_sides(chosen, scored, stems(content_words(query.lexical)) - topic, topic)
-    quotes = [(c.text, c.passage) for c in chosen[:MAX_QUOTES]]
+    listed = _listed(lead, pool, scored) if asks_list(question) and figure_asked(query.focus) is None else []
+    quotes = listed or _with_lead_ins(_in_reading_order(chosen[:MAX_QUOTES]))
     if missing:
         return Selection(quotes, ranking, Shortfall.MISSING_FIGURE)
     if asks_ranking(query.focus) and not any(makes_ranking(p.text) for p, _ in pool):
@@ -110,6 +113,58 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
 def _pool(ranking: Ranking, passages: list[Passage]) -> list[tuple[Passage, float]]:
     """The passages whose sentences may be quoted, with their fused scores."""
     return [(passages[int(pid)], float(score)) for pid, score in zip(ranking.ids[:QUOTE_POOL], ranking.scores[:QUOTE_POOL])]
+
+
+def _lead(candidates: list[Candidate]) -> Candidate:
+    """The best sentence, unless it leans on the one before it ("These duties help…") and one that
+    stands on its own scores nearly as well."""
+    best = max(candidates, key=lambda s: s.score)
+    standing = [s for s in candidates if not continues(s.text) and s.score >= best.score - QUOTE_MARGIN]
+    return max(standing, key=lambda s: s.score) if standing else best
+
+
+def _in_reading_order(chosen: list[Candidate]) -> list[tuple[str, Passage]]:
+    """The quotes passage by passage (the lead's first), each passage's in the guide's order, so a
+    median comes before the range it heads and a sentence before the one that carries it on."""
+    order = list(dict.fromkeys(c.passage.id for c in chosen))
+    ranked = sorted(chosen, key=lambda c: (order.index(c.passage.id), c.row))
+    return [(c.text, c.passage) for c in ranked]
+
+
+def _with_lead_ins(quotes: list[tuple[str, Passage]]) -> list[tuple[str, Passage]]:
+    """List items quoted without the line that introduces them get it ("Their everyday clinical
+    duties include:" before "Giving injections…"), so an item never stands alone."""
+    out = list(quotes)
+    for passage in dict.fromkeys(p for _, p in quotes):
+        for lead_in, items in bullet_runs(passage):
+            quoted = [i for i, (text, p) in enumerate(out) if p is passage and text in items]
+            sentences = split_sentences(lead_in)
+            if quoted and sentences and not any((s, passage) in out for s in sentences):
+                out[quoted[0] : quoted[0]] = [(s, passage) for s in sentences]
+    return out
+
+
+def _listed(lead: Candidate, pool: list[tuple[Passage, float]], scored: list[Candidate]) -> list[tuple[str, Passage]]:
+    """For a question asking for a list, the lead passage's best-matching list with its lead-in, and
+    the list of a sibling sub-section that scores nearly as well ("duties": clinical and
+    administrative); [] when the lead passage has no list."""
+    best = pool[0][1]
+    passages = [lead.passage] + [
+        p for p, score in pool if p is not lead.passage and score >= best - QUOTE_MARGIN and _siblings(p, lead.passage)
+    ]
+    quotes: list[tuple[str, Passage]] = []
+    for passage in passages[:MAX_LISTS]:
+        runs = bullet_runs(passage)
+        if not runs:
+            continue
+        matched = {s.text: s.score for s in scored if s.passage is passage}
+        lead_in, items = max(runs, key=lambda run: max((matched.get(item, -1.0) for item in run[1]), default=-1.0))
+        quotes += [(sentence, passage) for sentence in split_sentences(lead_in)] + [(item, passage) for item in items]
+    return quotes if any(p is lead.passage for _, p in quotes) else []
+
+
+def _siblings(a: Passage, b: Passage) -> bool:
+    return len(a.section) > 1 and a.section[:-1] == b.section[:-1]
 
 
 def _with_continuation(chosen: list[Candidate], lead: Candidate, scored: list[Candidate]) -> list[Candidate]:
@@ -125,6 +180,8 @@ def _with_figures(chosen: list[Candidate], lead: Candidate, scored: list[Candida
     that kind of figure (the median and the range, not just one of them), lead first; for "how many
     certifications", the items of the list that counts them."""
     figure = figure_asked(question)
+    if figure is None and is_numeric(question) and holds_figure(Figure.AMOUNT, lead.text):
+        figure = Figure.AMOUNT  # "what's an MA's salary": the lead is an amount, quote its range too
     if figure is None:
         return chosen
     if items := _counted_list(question, lead.passage):  # "how many certifications": the list is the answer

@@ -27,9 +27,9 @@ STOPWORDS = frozenset(
 
 
 def clean(message: str) -> str:
-    """Printable text of the message's start: tags and control characters removed, entities
-    unescaped, spaces folded. Only the first READ_CHARS characters are read, so a huge paste costs
-    no more than a long question."""
+    """Printable text of a message: tags and control characters removed, entities unescaped,
+    spaces folded. Only the first READ_CHARS characters are read, so a huge paste costs no more
+    than a long question (`query.message_end` passes a long message's end)."""
     text = html.unescape(_TAG.sub(" ", message[:READ_CHARS]))
     text = unicodedata.normalize("NFKC", text).replace("’", "'").replace("‘", "'")
     text = "".join(ch if ch.isprintable() else " " for ch in text)

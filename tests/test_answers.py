@@ -249,8 +249,12 @@ def assert_verbatim_and_cited(answer) -> None:
     cited = {c.marker: c.passage for c in answer.citations}
     for quote in answer.quotes:
         assert quote.text in cited[quote.marker].sentences, quote.text
-        assert f"{quote.text} [{quote.marker}]" in answer.answer
-    assert "[1]" in answer.answer
+        shown = f"- {quote.text}" if quote.item else quote.text
+        assert (f"{shown} [{quote.marker}]" if quote.cited else shown) in answer.answer
+        if quote.item:
+            assert f"\n{shown}" in f"\n{answer.answer}"  # a list item on a line of its own
+    for marker in cited:
+        assert f"[{marker}]" in answer.answer
     assert {q.marker for q in answer.quotes} == set(cited)
 
 
@@ -462,3 +466,48 @@ def test_json_contract(assistant, question):
     assert all(set(c) >= {"marker", "section", "heading", "source", "passage_id"} for c in data["citations"])
     assert all(set(p) >= {"section", "text", "score", "passage_id", "highlights"} for p in data["passages"])
     assert all(isinstance(s, list) and all(isinstance(part, str) for part in s) for s in data["suggestions"])
+
+
+# --- how an answer reads (issue 10): lists as lists, the headline figure first, no rhetoric ---
+
+LIST_QUESTIONS = {
+    "What are the duties of a medical assistant?": (CORE, "Clinical Responsibilities"),
+    "what admin tasks does an MA handle": (CORE, "Administrative Duties"),
+    "which certifications can I get": CERTIFICATION,
+}
+
+
+@pytest.mark.parametrize("question", LIST_QUESTIONS)
+def test_a_list_question_gets_the_whole_list_with_its_lead_in(assistant, question):
+    from chatbot.chunking import bullet_runs
+
+    answer = assistant.ask(question)
+    assert_verbatim_and_cited(answer)
+    passage = next(c.passage for c in answer.citations if c.passage.section == LIST_QUESTIONS[question])
+    lead_in, items = next(run for run in bullet_runs(passage) if run[0])
+    quoted = [q.text for q in answer.quotes if q.marker == answer.citations[0].marker]
+    assert [q for q in quoted if q in items] == items  # every item, in the guide's order
+    assert quoted[: quoted.index(items[0])][-1] == lead_in.rsplit(". ", 1)[-1]  # introduced by its lead-in
+    assert all(q.item for q in answer.quotes if q.text in items)
+
+
+@pytest.mark.parametrize(
+    "question", ["How much do medical assistants earn?", "what's an MA's salary", "how much do MAs make a year"]
+)
+def test_an_amount_question_leads_with_the_median_then_the_range(assistant, question):
+    answer = assistant.ask(question)
+    assert_verbatim_and_cited(answer)
+    texts = [q.text for q in answer.quotes]
+    assert "median" in texts[0]
+    assert any("$30,000" in t for t in texts[1:]) and any("$45,000" in t for t in texts[1:])
+
+
+def test_no_answer_quotes_a_rhetorical_question_or_a_sentence_about_the_article(assistant):
+    """Over every answered question of the bank (many wordings of every part of the guide)."""
+    from chatbot.question_kinds import quotable
+
+    bank = assistant.index.bank.questions
+    quoted = {q.text for item in bank if item.answered for q in assistant.ask(item.question).quotes}
+    assert quoted  # the bank's questions are answered
+    assert not [t for t in quoted if t.endswith("?") or not quotable(t) and not t.endswith(":")]
+    assert not [t for t in quoted if "blog" in t.lower()]

@@ -80,7 +80,7 @@ def test_odd_questions_get_a_clear_reply_through_the_api(client, question, reaso
     if reasons is not None:
         assert data["reason"] in reasons
     if len(question) > 1000:
-        assert "first 1,000 characters" in data["notice"]
+        assert "the last 1,000 characters" in data["notice"]
     if "ignore the guide" in question.lower():
         assert data["answer"].strip().lower() != "yes"
 

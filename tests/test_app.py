@@ -161,7 +161,7 @@ def test_odd_messages_get_a_clear_reply(chat, message, reason):
         content.encode("utf-8")  # no lone surrogates left to break the JSON to the browser
     assert len(user["content"]) < 7000
     if len(message) > 1000:
-        assert "first 1,000 characters" in visible_text(bot["content"])
+        assert "the last 1,000 characters" in visible_text(bot["content"])
         assert "more characters not shown" in visible_text(user["content"])
 
 
@@ -212,3 +212,13 @@ def test_failures_inside_the_assistant_become_a_polite_reply(assistant, store, m
     turn = chat.reply("How much do medical assistants earn?", [])
     assert turn.answer.reason == "error" and "went wrong" in turn.answer.answer
     assert summarize(store.path).questions == 1
+
+
+def test_a_long_paste_is_answered_from_the_question_at_its_end(chat):
+    story = "I have worked in retail for nine years and I am tired of standing all day at the till. " * 40
+    turn = chat.reply(story + "How long is a medical assistant program?")
+    assert turn.answer.reason == ANSWERED and turn.answer.citations[0].passage.section == PROGRAM_LENGTH
+    assert turn.answer.interpreted_as == "How long is a medical assistant program?"
+    user = visible_text(turn.messages[0]["content"])
+    assert user.startswith("I have worked in retail") and user.endswith("How long is a medical assistant program?")
+    assert "more characters not shown" in user

@@ -148,5 +148,5 @@ def test_a_very_long_paste_is_trimmed_with_a_notice(page):
     before = page.locator("#chat .reply-card").count()
     page.press("#question textarea", "Enter")
     page.wait_for_function(f"document.querySelectorAll('#chat .reply-card').length > {before}", timeout=20_000)
-    assert "first 1,000 characters" in page.locator("#chat .reply-card").last.inner_text()
+    assert "the last 1,000 characters" in page.locator("#chat .reply-card").last.inner_text()
     assert "more characters not shown" in page.locator("#chat .user-text").last.inner_text()

@@ -7,6 +7,7 @@ import pytest
 from chatbot.query import is_followup
 from chatbot.question_kinds import (
     Figure,
+    asks_list,
     asks_ranking,
     asks_reasons,
     asks_rules,
@@ -18,6 +19,7 @@ from chatbot.question_kinds import (
     is_numeric,
     label_of,
     makes_ranking,
+    quotable,
 )
 
 
@@ -123,3 +125,32 @@ def test_questions_about_a_states_rules(question, rules):
 def test_follow_ups_are_told_from_full_questions(question, followup):
     vocabulary = frozenset("certification certifications medical assistant get urgent care do".split())
     assert is_followup(question, vocabulary) is followup
+
+
+@pytest.mark.parametrize(
+    "question, listed",
+    [
+        ("What are the duties of a medical assistant?", True),
+        ("which certifications can I get", True),
+        ("list the skills an MA needs", True),
+        ("what tasks do MAs do at the front desk", True),
+        ("How much do medical assistants earn?", False),
+        ("Is certification required?", False),
+    ],
+)
+def test_questions_answered_by_a_list(question, listed):
+    assert asks_list(question) is listed
+
+
+@pytest.mark.parametrize(
+    "sentence, ok",
+    [
+        ("This raises a common question: What does a medical assistant really do?", False),
+        ("In this blog, we’ll explore the key duties and responsibilities of a medical assistant.", False),
+        ("Their everyday clinical duties include:", False),
+        ("Medical assistant programs usually take 9 months to 2 years.", True),
+        ("We will need more MAs as the population ages.", False),
+    ],
+)
+def test_rhetorical_questions_lead_ins_and_sentences_about_the_article_are_not_quotable(sentence, ok):
+    assert quotable(sentence) is ok
