@@ -103,6 +103,7 @@ class Answer:
     interpreted_as: str = ""
     suggestions: tuple[tuple[str, ...], ...] = ()
     notice: str = ""
+    follow_ups: tuple[str, ...] = ()  # questions the guide answers nearby, to ask next
     decision: Decision | None = None  # the bank's evidence for answering or not (None before retrieval)
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
 
@@ -119,6 +120,7 @@ class Answer:
             "interpreted_as": self.interpreted_as,
             "suggestions": [list(s) for s in self.suggestions],
             "notice": self.notice,
+            "follow_ups": list(self.follow_ups),
             "decision": self.decision.to_dict() if self.decision else None,
         }
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+import numpy as np
+
 from . import intent
 from .answer import ANSWERED, EMPTY, NOT_IN_GUIDE, Answer, Hit, compose
-from .decision import decide
+from .decision import Decision, decide
+from .followups import follow_ups
 from .index import LoadedIndex, ensure_index, load_index
 from .places import states_named
 from .query import Reader
@@ -18,7 +21,7 @@ from .selection import Selection, Shortfall, select
 from .settings import Settings
 
 SHOWN_PASSAGES = 3
-SUGGESTIONS = 3
+SUGGESTIONS = 2  # nearest sections named when the guide does not answer
 EMPTY_REPLY = "Please type a question about medical-assistant careers, for example “What does a medical assistant do?”"
 INSTRUCTIONS = Reason.INSTRUCTIONS
 INSTRUCTIONS_REPLY = (
@@ -27,10 +30,10 @@ INSTRUCTIONS_REPLY = (
 )
 LONG_NOTICE = "Your message was long, so only its end (the last 1,000 characters, where the question usually is) was read."
 INSTRUCTIONS_NOTICE = "Instructions in your message were ignored; only its question was answered."
-NOT_IN_GUIDE_REPLY = "The guide doesn't cover this. The nearest sections are listed below."
-STATE_RULES_REPLY = "The guide doesn't cover the rules in {places}. The nearest sections are listed below."
+NOT_IN_GUIDE_REPLY = "The guide doesn't cover this."
+STATE_RULES_REPLY = "The guide doesn't cover the rules in {places}."
 ELSEWHERE_NOTICE = "The guide has nothing specific to {places}; this is its general answer."
-UNRANKED_REPLY = "The guide describes these options but doesn't say which is better. The nearest sections are listed below."
+UNRANKED_REPLY = "The guide describes these options but doesn't say which is better."
 
 
 class Assistant:
@@ -41,6 +44,7 @@ class Assistant:
         self.retriever = Retriever(index)
         self.reader = Reader.for_guide(index.passages, index.encoder.known_words())
         self.states = frozenset(states_named(" ".join(p.text for p in index.passages)))
+        self._sections = tuple(dict.fromkeys(p.section for p in index.passages))
 
     @classmethod
     def load(cls, settings: Settings | None = None, *, build: bool = False, progress: bool = False) -> Assistant:
@@ -111,13 +115,14 @@ class Assistant:
                 passages=hits,
                 interpreted_as=query.interpreted_as,
                 notice=notice,
-                suggestions=self._suggestions(ranking),
+                suggestions=self._suggestions(ranking, decision),
                 timings_ms=timings,
                 decision=decision,
             )
         if elsewhere:
             notice = " ".join(filter(None, [notice, ELSEWHERE_NOTICE.format(places=elsewhere)]))
         answer, quotes, citations = compose(selection.quotes)
+        cited = [c.passage.section for c in citations]
         return Answer(
             question=question,
             answer=answer,
@@ -128,6 +133,7 @@ class Assistant:
             quotes=quotes,
             interpreted_as=query.interpreted_as,
             notice=notice,
+            follow_ups=follow_ups(cited, self._sections, self.index.bank.questions, question),
             timings_ms=timings,
             decision=decision,
         )
@@ -140,23 +146,18 @@ class Assistant:
         highlights = tuple(s for s, sim in zip(passage.sentences, sims) if sim >= best - 0.05 and sim >= 0.3)
         return Hit(passage=passage, score=score, highlights=highlights)
 
-    def _suggestions(self, ranking) -> tuple[tuple[str, ...], ...]:
-        seen: list[tuple[str, ...]] = []
-        for pid in ranking.ids:
-            section = self.index.passages[int(pid)].section
-            if section not in seen:
-                seen.append(section)
-            if len(seen) == SUGGESTIONS:
-                break
-        return tuple(seen)
+    def _suggestions(self, ranking, decision: Decision) -> tuple[tuple[str, ...], ...]:
+        """The sections genuinely near a question the guide does not answer: the top passages'
+        sections, when the bank said the guide answers but the passages fall short (a figure it
+        lacks), else those scoring at least the fitted bar that tells the bank's near misses from
+        its general questions; none for a question about nothing in the guide."""
+        bar = -np.inf if decision.answers else self.index.tuning.near_section
+        sections = [self.index.passages[int(pid)].section for pid, score in zip(ranking.ids, ranking.scores) if score >= bar]
+        return tuple(dict.fromkeys(sections))[:SUGGESTIONS]
 
     def sections(self) -> list[tuple[str, ...]]:
         """Every section path of the guide, in reading order."""
-        out: list[tuple[str, ...]] = []
-        for passage in self.index.passages:
-            if passage.section not in out:
-                out.append(passage.section)
-        return out
+        return list(self._sections)
 
     def section_text(self, section: Sequence[str]) -> str:
         """The full text of a section (with its sub-sections when `section` is a top-level one)."""

@@ -240,6 +240,7 @@ def _fit_tuning(index: LoadedIndex, lexical_texts: list[str], bank: list[BankQue
         folds=np.array([folds.index(q.voice) for q in bank]),
         bank_rows=keys.rows,
         bank_passages=keys.passages,
+        general=np.array([not q.answered and not q.section for q in bank]),
     )
     return fit(evidence, fitted_on=f"{len(bank)} bank questions, {len(folds)} folds by voice")
 

@@ -46,6 +46,7 @@ class Tuning:
     neighbours: int = 1
     confidence_weight: float = 1.0
     threshold: float = 0.30  # without a bank: the fused score below which the guide is taken not to answer
+    near_section: float = 0.30  # best fused score from which a declined question's top sections are named as near
     fitted_on: str = "defaults"  # what the values were fitted on, for the manifest and the report
     cv: dict[str, float] = field(default_factory=dict)  # cross-validated figures of the fit
 
@@ -79,6 +80,7 @@ class Evidence:
     folds: np.ndarray  # fold number of each question
     bank_rows: np.ndarray  # pairs (bank row, passage) of answered questions
     bank_passages: np.ndarray
+    general: np.ndarray | None = None  # not-answered questions about no part of the guide (other topics…)
 
 
 def fit(evidence: Evidence, *, fitted_on: str) -> Tuning:
@@ -92,14 +94,16 @@ def fit(evidence: Evidence, *, fitted_on: str) -> Tuning:
     confidence = np.einsum("s,qsp->qp", weights, full).max(axis=1)
     scope = _best_scope(evidence, keys, confidence)
     values = dict(zip(SIGNALS, (round(float(w), 4) for w in weights)))
+    near = _near_section(evidence, confidence)
     cv = {
         "hit@1": round(hit1, 4),
         "mrr": round(mrr, 4),
         **scope.pop("cv"),
+        **near.pop("cv", {}),
         "questions": int(len(evidence.answered)),
         "folds": int(len(np.unique(evidence.folds))),
     }
-    return Tuning(**values, **scope, fitted_on=fitted_on, cv=cv)
+    return Tuning(**values, **scope, **near, fitted_on=fitted_on, cv=cv)
 
 
 def _key_masks(evidence: Evidence) -> np.ndarray:
@@ -131,6 +135,24 @@ def _best_weights(signals: np.ndarray, gold: np.ndarray) -> tuple[np.ndarray, fl
             if (hit1[k], mrr[k]) > best:
                 best, chosen = (float(hit1[k]), float(mrr[k])), batch[k]
     return chosen, best[0], best[1]
+
+
+def _near_section(evidence: Evidence, confidence: np.ndarray) -> dict:
+    """The best fused score from which a declined question's top sections are named as near: the
+    bar that best tells the bank's near misses (about a part of the guide that does not answer
+    them) from its general questions (other topics, medical), by Youden's J."""
+    general = evidence.general if evidence.general is not None else np.zeros_like(evidence.answered)
+    near = ~evidence.answered & ~general
+    if not near.any() or not general.any():
+        return {}
+    best = (-1.0, 0.0)
+    for bar in np.unique(confidence[near | general]):
+        j = float((confidence[near] >= bar).mean() - (confidence[general] >= bar).mean())
+        if j > best[0]:
+            best = (j, float(bar))
+    bar = best[1]
+    named = {"near_named": float((confidence[near] >= bar).mean()), "general_named": float((confidence[general] >= bar).mean())}
+    return {"near_section": round(bar, 4), "cv": {k: round(v, 4) for k, v in named.items()}}
 
 
 def neighbour_scores(sims: np.ndarray, answered: np.ndarray, count: int, usable: np.ndarray | None = None) -> tuple[float, float]:

@@ -110,12 +110,14 @@ COMPARISONS = {
 }
 
 # questions the guide does not answer
-NOT_IN_GUIDE = [
+OFF_TOPIC = [
     "What's the weather going to be like in Chicago tomorrow?",
     "Who won the Super Bowl last year?",
     "How do I bake sourdough bread?",
     "What is the capital of France?",
     "Can you recommend a gaming laptop?",
+]
+NOT_IN_GUIDE = OFF_TOPIC + [
     "how much does the CMA exam cost",
     "what percentage of MAs are certified",
     "how long does it take to get exam results",
@@ -266,7 +268,7 @@ def assert_a_quote_matches(answer, pattern: str) -> None:
 def assert_declined_with_suggestions(answer, words: str) -> None:
     assert not answer.in_scope and answer.reason in ("not_in_guide", "other_topic"), answer.answer
     assert words in answer.answer, answer.answer
-    assert 2 <= len(answer.suggestions) <= 3 and answer.quotes == ()
+    assert 1 <= len(answer.suggestions) <= 2 and answer.quotes == ()
 
 
 def assert_no_sources(answer) -> None:
@@ -378,6 +380,9 @@ def test_a_decline_says_so_and_suggests_sections(assistant, question):
     answer = assistant.ask(question)
     if answer.in_scope:
         pytest.skip("answered (counted against the decline bar above)")
+    if question in OFF_TOPIC:  # nothing in the guide is near: no section is named
+        assert (answer.reason, answer.suggestions) in (("not_in_guide", ()), ("other_topic", ()))
+        return
     assert_declined_with_suggestions(answer, "guide doesn't cover")
     assert answer.citations == ()
     sections = assistant.sections()
