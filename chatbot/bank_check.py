@@ -146,7 +146,7 @@ def format_check(check: BankCheck) -> str:
     lines = [
         HEADER,
         f"bank: {', '.join(map(str, check.files))} — {check.questions} questions, valid",
-        f"index: {check.index} (built {check.built_at}); {check.new} bank questions added since",
+        f"index: {check.index} (built {check.built_at}); bank questions added since: {check.new}",
     ]
     if check.note:
         lines.append(f"note: {check.note}")

@@ -1,8 +1,8 @@
 """What people asked and how they rated the answers, in a local SQLite file.
 
 Every question is logged with how it was handled (`in_scope`, `reason`) and the sections it
-cited; thumbs up/down attach to a logged question. `python -m chatbot feedback` summarises
-the most-asked declined questions and the disliked answers for whoever maintains the guide.
+cited; thumbs up/down attach to a logged question. `summarize` and `read_log` read the file back
+for whoever maintains the guide (`python -m chatbot feedback`, `chatbot/report.py`).
 """
 
 from __future__ import annotations

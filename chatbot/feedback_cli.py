@@ -67,8 +67,8 @@ def _suggest(args: argparse.Namespace, settings: Settings) -> int:
     for candidate in found:
         print(json.dumps(candidate.to_dict(), ensure_ascii=False), flush=True)
     print(
-        f'{len(found)} candidate lines from {settings.feedback_db}; set "answered" on each you keep, then '
-        "`python -m chatbot bank add FILE`",
+        f"{len(found)} candidate line{'s' * (len(found) != 1)} from {settings.feedback_db}; "
+        'set "answered" on each you keep, then `python -m chatbot bank add FILE`',
         file=sys.stderr,
     )
     return 0

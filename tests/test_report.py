@@ -218,3 +218,20 @@ def test_suggest_gives_valid_candidate_lines_with_the_nearest_section(real_setti
         (hourly, False, SALARY),
         ("how much do medical assistants earn in a year", True, SALARY),
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "voice"),
+    [
+        ("What does a medical assistant do?", "plain"),
+        ("how much do u make as an MA?", "casual"),
+        ("what does a medical asistant earn?", "typo"),
+        ("MA salary range", "keywords"),
+    ],
+)
+def test_the_voice_of_a_suggestion_is_guessed_from_its_words(question, voice):
+    from chatbot.query import Reader
+    from chatbot.suggest import guess_voice
+
+    reader = Reader(vocabulary=frozenset({"medical", "assistant", "salary", "range", "earn"}), known=frozenset({"what", "does"}))
+    assert guess_voice(question, reader) == voice
