@@ -76,14 +76,20 @@ def load_bank(corpus_dir: str | Path, sections: Iterable[tuple[str, ...]]) -> li
     questions: list[BankQuestion] = []
     for path in bank_files(Path(corpus_dir)):
         questions.extend(read_bank(path, known))
-    _check_repeats(questions)
+    check_repeats(questions)
     return questions
 
 
 def read_bank(path: Path, sections: set[tuple[str, ...]]) -> list[BankQuestion]:
     """One bank file's questions; one BankError naming file:line for the first bad line."""
+    return check_lines(read_jsonl(path, BankError), sections)
+
+
+def check_lines(lines: Iterable[tuple[str, object]], sections: set[tuple[str, ...]]) -> list[BankQuestion]:
+    """Parsed lines ("file:line", value) as questions, each checked against the guide's section
+    paths (`sections`); one BankError naming file:line for the first bad line."""
     out = []
-    for where, data in read_jsonl(path, BankError):
+    for where, data in lines:
         question = _parse(data, where)
         if question.section and question.section not in sections:
             raise BankError(
@@ -124,7 +130,7 @@ def _parse(data: object, where: str) -> BankQuestion:
     return BankQuestion(" ".join(question.split()), Reason.ANSWERED if answered else BANK_REASONS[reason], path, voice, where)
 
 
-def _check_repeats(questions: list[BankQuestion]) -> None:
+def check_repeats(questions: list[BankQuestion]) -> None:
     """The same question twice is an error: with one label it counts double, with two it contradicts."""
     seen: dict[str, BankQuestion] = {}
     for question in questions:

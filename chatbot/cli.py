@@ -1,4 +1,4 @@
-"""Command line: `python -m chatbot build-index | ask | eval | serve | feedback`.
+"""Command line: `python -m chatbot build-index | ask | eval | serve | feedback | bank`.
 
 A thin shell over the public API; the project's own errors become one line and exit code 1.
 """
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", metavar="FILE.jsonl", type=Path, help="answer every {question, history} line; JSON lines out")
     ask.set_defaults(handler=_ask)
 
-    for module in ("evaluation", "serve", "feedback"):
+    for module in ("evaluation", "serve", "feedback_cli", "bank_cli"):
         try:
             register = __import__(f"chatbot.{module}", fromlist=["register"]).register
         except (ImportError, AttributeError):

@@ -1,13 +1,12 @@
 """What people asked and how they rated the answers, in a local SQLite file.
 
 Every question is logged with how it was handled (`in_scope`, `reason`) and the sections it
-cited; thumbs up/down attach to a logged question. `python -m chatbot feedback` summarises
-the most-asked declined questions and the disliked answers for whoever maintains the guide.
+cited; thumbs up/down attach to a logged question. `summarize` and `read_log` read the file back
+for whoever maintains the guide (`python -m chatbot feedback`, `chatbot/report.py`).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sqlite3
@@ -154,10 +153,7 @@ def summarize(path: str | Path, *, limit: int = 10) -> Summary:
     path = Path(path)
     if not path.is_file():
         return Summary(path, 0, 0, 0, 0, 0, [], [])
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise ChatbotError(f"cannot read the feedback file {path} ({exc})") from None
+    db = _open_read_only(path)
     try:
         db.row_factory = sqlite3.Row
         placeholders = ", ".join("?" for _ in NOT_DECLINED)
@@ -175,8 +171,7 @@ def summarize(path: str | Path, *, limit: int = 10) -> Summary:
             f" GROUP BY LOWER(TRIM(question)), reason ORDER BY count DESC, last_asked DESC LIMIT ?",
             (*NOT_DECLINED, limit),
         ).fetchall()
-        has_comment = any(row[1] == "comment" for row in db.execute("PRAGMA table_info(votes)"))
-        comment = "v.comment" if has_comment else "'' AS comment"  # a file written before comments existed
+        comment = "v.comment" if _has_comments(db) else "'' AS comment"  # a file written before comments existed
         disliked = db.execute(
             f"SELECT q.question, q.interpreted_as, q.reason, q.answer, q.sections, v.voted_at, {comment}"
             " FROM votes v JOIN questions q ON q.id = v.question_id WHERE v.liked = 0"
@@ -225,24 +220,79 @@ def format_summary(summary: Summary) -> str:
     return "\n".join(lines)
 
 
-def register(commands, common: argparse.ArgumentParser) -> None:
-    """Add the `feedback` subcommand to the CLI."""
-    parser = commands.add_parser(
-        "feedback", parents=[common], help="summarise questions asked and answers rated in the chat window"
-    )
-    parser.add_argument(
-        "--feedback-db", metavar="PATH", help="feedback file (env CHATBOT_FEEDBACK_DB; default ./feedback.sqlite3)"
-    )
-    parser.add_argument("--limit", type=_limit, default=10, metavar="N", help="rows per list (default 10, 1 to 1000)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(handler=_feedback)
+@dataclass(frozen=True)
+class LoggedQuestion:
+    """One logged question with its vote, as the weekly report and the bank suggestions read it."""
+
+    asked_at: datetime
+    question: str
+    interpreted_as: str
+    in_scope: bool
+    reason: str
+    sections: tuple[str, ...]
+    liked: bool | None  # None: no vote
+    comment: str = ""
+
+    @property
+    def declined(self) -> bool:
+        """Declined as a failure of the guide (small talk and empty messages are not)."""
+        return not self.in_scope and self.reason not in NOT_DECLINED
+
+    @property
+    def disliked(self) -> bool:
+        return self.liked is False
 
 
-def _feedback(args: argparse.Namespace, settings) -> int:
-    settings = settings.with_overrides(feedback_db=args.feedback_db)
-    summary = summarize(settings.feedback_db, limit=args.limit)
-    print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) if args.json else format_summary(summary))
-    return 0
+def read_log(path: str | Path) -> list[LoggedQuestion]:
+    """Every logged question of a feedback file with its vote, oldest first ([] when there is no file)."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    db = _open_read_only(path)
+    try:
+        comment = "v.comment" if _has_comments(db) else "''"
+        rows = db.execute(
+            "SELECT q.asked_at, q.question, q.interpreted_as, q.in_scope, q.reason, q.sections, v.liked,"
+            f" COALESCE({comment}, '') FROM questions q LEFT JOIN votes v ON v.question_id = q.id ORDER BY q.id"
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise ChatbotError(f"cannot read the feedback file {path} ({exc})") from None
+    finally:
+        db.close()
+    return [
+        LoggedQuestion(
+            _parse_time(asked_at, path),
+            question,
+            interpreted_as,
+            bool(in_scope),
+            reason,
+            tuple(json.loads(sections)),
+            None if liked is None else bool(liked),
+            comment,
+        )
+        for asked_at, question, interpreted_as, in_scope, reason, sections, liked, comment in rows
+    ]
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection: reading a summary never creates or changes the file."""
+    try:
+        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise ChatbotError(f"cannot read the feedback file {path} ({exc})") from None
+
+
+def _has_comments(db: sqlite3.Connection) -> bool:
+    """Whether the votes table has the comment column (a file written before comments existed has not)."""
+    return any(row[1] == "comment" for row in db.execute("PRAGMA table_info(votes)"))
+
+
+def _parse_time(text: str, path: Path) -> datetime:
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        raise ChatbotError(f"the feedback file {path} holds a question dated {text!r}, not an ISO time") from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
 def _short(text: str, width: int = 80) -> str:
@@ -252,14 +302,3 @@ def _short(text: str, width: int = 80) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _limit(text: str) -> int:
-    """A row count from 1 to 1,000 (SQLite takes no larger integer than 2**63 - 1)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 1000")
-    return value
