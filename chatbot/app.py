@@ -1,8 +1,8 @@
 """The chat window and its API: a Gradio app over the Assistant, started by `python -m chatbot serve`.
 
 Gradio is imported inside the functions that need it, so the other commands start fast.
-Programs call the `/ask` endpoint (gradio_client): (question, earlier questions) in, the same
-JSON as `python -m chatbot ask --json` out.
+Programs call the `/ask`, `/sections` and `/section` endpoints (gradio_client; described in
+`chatbot/api.py`): `/ask` returns the same JSON as `python -m chatbot ask --json`.
 """
 
 # No `from __future__ import annotations` here: Gradio reads the event handlers' annotations
@@ -13,20 +13,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .answer import ANSWERED, NOT_IN_GUIDE, Answer
+from . import api
+from .answer import Answer
 from .feedback import FeedbackStore
-from .render import SEPARATOR, answer_html, earlier_questions, plain, section_html, user_html
+from .render import SEPARATOR, answer_html, browse_html, earlier_questions, plain, section_html, user_html
 
 if TYPE_CHECKING:
     from .assistant import Assistant
 
 log = logging.getLogger(__name__)
 
-API_NAME = "ask"
 TITLE = "Medical Assistant Career Guide"
 # Queue sizing, measured with scripts/load_test.py (see README "Serving").
 CONCURRENCY = 2
 QUEUE_SIZE = 256
+SAVED_MESSAGES = 40  # messages of a conversation kept in the browser across reloads
+STORAGE_KEY = "ma-career-guide-chat"
 EXAMPLES = (
     "What does a medical assistant do?",
     "How long is a medical assistant program?",
@@ -34,8 +36,8 @@ EXAMPLES = (
     "Where do medical assistants work?",
 )
 INTRO = (
-    f"<h1>{TITLE}</h1><p>Ask about the duties, skills, training, certification, pay and work settings of "
-    "medical assistants in the U.S. Every answer quotes the guide and names the section it comes from.</p>"
+    f"<header><h1>{TITLE}</h1><p>Duties, skills, training, certification, pay and work settings of medical assistants "
+    "in the U.S. Every answer quotes the guide and names its section.</p></header>"
 )
 DISCLAIMER = (
     "Answers come from a career guide for medical assistants, not medical advice. "
@@ -43,7 +45,11 @@ DISCLAIMER = (
 )
 ERROR = "error"
 ERROR_REPLY = "Sorry, something went wrong while answering. Please try again or rephrase your question."
-PANEL_HINT = '<div class="section-view empty">Pick a section above, or open one cited in an answer.</div>'
+PANEL_HINT = '<div class="section-view empty">Open a section from an answer’s sources or from the list below.</div>'
+THANKS_LIKE = "Thanks, your rating was saved."
+THANKS_DISLIKE = "Thanks, your rating was saved. What was wrong? (optional)"
+THANKS_NOTE = "Thanks, your note was saved with the rating."
+EMPTY_STATUS = '<p class="status" role="status" aria-live="polite"></p>'
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,35 @@ class Turn:
     answer: Answer
     messages: tuple[dict, dict]
     question_id: int | None = None
-    section: tuple[str, ...] = ()  # the section to open beside the chat, if any
+
+
+@dataclass(frozen=True)
+class ChatState:
+    """The conversation of one browser: its messages, and the logged question behind each answer
+    (by message index, for thumbs up/down)."""
+
+    messages: tuple[dict, ...] = ()
+    votes: tuple[tuple[int, int], ...] = ()
+
+    def to_saved(self) -> dict:
+        """What the browser keeps across reloads: the latest messages and their votes' question ids."""
+        dropped = max(0, len(self.messages) - SAVED_MESSAGES)
+        dropped += dropped % 2  # never split a question from its answer
+        votes = {str(i - dropped): q for i, q in self.votes if i >= dropped}
+        return {"messages": list(self.messages[dropped:]), "votes": votes}
+
+    @classmethod
+    def from_saved(cls, saved: object) -> "ChatState":
+        """A saved conversation read back; anything malformed is dropped, never trusted."""
+        if not isinstance(saved, dict):
+            return cls()
+        messages = saved.get("messages")
+        votes = saved.get("votes")
+        if not isinstance(messages, list) or not isinstance(votes, dict):
+            return cls()
+        kept = tuple(m for m in messages[-SAVED_MESSAGES:] if isinstance(m, dict) and m.get("role") in ("user", "assistant"))
+        pairs = tuple((int(i), q) for i, q in votes.items() if str(i).isdigit() and isinstance(q, int) and int(i) < len(kept))
+        return cls(kept, pairs)
 
 
 class ChatApp:
@@ -69,27 +103,23 @@ class ChatApp:
         """Answer a chat message; `history` is the chat so far in Gradio's messages format."""
         message = plain(message if isinstance(message, str) else "")
         answer, question_id = self.answer(message, earlier_questions(history), channel="chat")
-        sections = _sections_to_open(answer)
-        options = [{"value": SEPARATOR.join(s), "label": f"Open: {s[-1]}"} for s in sections]
         user = {"role": "user", "content": user_html(message)}
-        bot = {"role": "assistant", "content": answer_html(answer), "options": options}
-        return Turn(answer, (user, bot), question_id, sections[0] if sections else ())
+        bot = {
+            "role": "assistant",
+            "content": answer_html(answer, self.whole_section),
+            "options": [{"value": q, "label": q} for q in answer.follow_ups],
+        }
+        return Turn(answer, (user, bot), question_id)
 
-    def respond(self, message: str, history: Sequence[dict], votes: dict) -> tuple[list[dict], dict, str | None, str | None]:
-        """The chat window's submit: (messages, votes, section to select, its HTML) after a message.
-
-        `votes` maps an assistant message's index to its logged question, for thumbs up/down.
-        """
-        history = list(history or [])
-        turn = self.reply(message, history)
-        votes = dict(votes or {})
+    def respond(self, message: str, state: ChatState) -> tuple[ChatState, Turn | None]:
+        """The chat window's submit: the conversation after a message (unchanged for an empty one)."""
+        if not isinstance(message, str) or not message.strip():
+            return state, None
+        turn = self.reply(message, state.messages)
+        votes = state.votes
         if turn.question_id is not None:
-            votes[len(history) + 1] = turn.question_id
-        history.extend(turn.messages)
-        if not turn.section:
-            return history, votes, None, None
-        label = SEPARATOR.join(turn.section)
-        return history, votes, label, self.section_view(label, quoted=[q.text for q in turn.answer.quotes])
+            votes += ((len(state.messages) + 1, turn.question_id),)
+        return ChatState(state.messages + turn.messages, votes), turn
 
     def answer(self, question: str, history: Sequence[str] = (), *, channel: str) -> tuple[Answer, int | None]:
         """Ask the Assistant and log the question (its row id is returned for votes).
@@ -106,15 +136,27 @@ class ChatApp:
         question_id = self.store.log_question(answer, channel=channel) if self.store is not None else None
         return answer, question_id
 
-    def api(self, question: str, history: Sequence[str] = ()) -> dict:
+    def api(self, question: object, history: object = None) -> dict:
         """The `/ask` endpoint: the same JSON object as `python -m chatbot ask --json`."""
+        question, history = api.checked_ask(question, history)
         return self.answer(question, history, channel="api")[0].to_dict()
 
-    def vote(self, votes: dict, index: object, liked: object) -> None:
-        """Store a thumbs up/down given to the assistant message at `index`."""
-        question_id = votes.get(index if isinstance(index, int) else -1)
-        if self.store is not None and question_id is not None:
-            self.store.vote(question_id, liked if isinstance(liked, bool) else None)
+    def section_text(self, path: object) -> str:
+        """The `/section` endpoint: the full text of one section, by its path from `/sections`."""
+        return self.assistant.section_text(api.checked_section(path, self.sections))
+
+    def vote(self, state: ChatState, index: object, liked: object, comment: str = "") -> bool:
+        """Store a thumbs up/down (and what was wrong) given to the assistant message at `index`;
+        whether it was stored."""
+        question_id = dict(state.votes).get(index if isinstance(index, int) else -1)
+        if self.store is None or question_id is None:
+            return False
+        self.store.vote(question_id, liked if isinstance(liked, bool) else None, comment)
+        return True
+
+    def whole_section(self, path: tuple[str, ...], quoted: Sequence[str] = ()) -> str:
+        """A section's full HTML (`quoted` sentences marked), for a button to open beside the chat or in place."""
+        return self.section_view(SEPARATOR.join(path), quoted=quoted)
 
     def section_view(self, label: str | None, *, quoted: Sequence[str] = ()) -> str:
         """The full text of a section (and its sub-sections, each under its heading) as HTML."""
@@ -131,33 +173,28 @@ class ChatApp:
         return section_html(path, parts, quoted=quoted)
 
 
-def _sections_to_open(answer: Answer) -> list[tuple[str, ...]]:
-    """The cited sections of an answer, or the nearest ones when the guide does not cover it."""
-    if answer.reason == ANSWERED:
-        seen: list[tuple[str, ...]] = []
-        for citation in answer.citations:
-            if citation.passage.section not in seen:
-                seen.append(citation.passage.section)
-        return seen
-    if answer.reason == NOT_IN_GUIDE:
-        return list(answer.suggestions)
-    return []
+def build_app(chat: ChatApp, *, concurrency: int = CONCURRENCY, secret: str | None = None):
+    """The Gradio Blocks of the chat window, with the `/ask`, `/sections` and `/section` API.
 
-
-def build_app(chat: ChatApp, *, concurrency: int = CONCURRENCY):
-    """The Gradio Blocks of the chat window, with the `/ask`, `/sections` and `/section` API."""
+    `secret` encrypts the conversation each browser keeps across reloads (a new one per start when
+    None, so a restart forgets them)."""
     gr = _gradio()
-    choices = [(label, label) for label in chat.labels]
     limits = dict(concurrency_limit=concurrency, concurrency_id="assistant")
+    private = dict(api_visibility="private")
 
     with gr.Blocks(title=TITLE, fill_width=False) as demo:
         gr.HTML(INTRO, elem_id="intro")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=360):
+        state = gr.State(ChatState())
+        saved = gr.BrowserState({"messages": [], "votes": {}}, storage_key=STORAGE_KEY, secret=secret)
+        pending = gr.State(None)  # the message index of the latest thumbs down, for its note
+        with gr.Row(equal_height=False, elem_id="layout"):
+            with gr.Column(scale=3, min_width=320, elem_id="chat-column"):
                 chatbot = gr.Chatbot(
                     elem_id="chat",
                     show_label=False,
-                    height=560,
+                    height="calc(100dvh - 250px)",
+                    min_height=320,
+                    autoscroll=False,  # the page script scrolls a new answer to its start instead
                     layout="bubble",
                     latex_delimiters=[],
                     allow_tags=False,
@@ -166,70 +203,82 @@ def build_app(chat: ChatApp, *, concurrency: int = CONCURRENCY):
                     examples=[{"text": q} for q in EXAMPLES],
                     placeholder="**Ask a question about becoming a medical assistant.**",
                 )
-                box = gr.Textbox(
-                    elem_id="question",
-                    show_label=False,
-                    placeholder="Type a question, e.g. “How do I get certified?”",
-                    lines=1,
-                    max_lines=6,
-                    submit_btn="Ask",
-                    autofocus=True,
-                )
-                gr.HTML(f'<p class="disclaimer">{DISCLAIMER}</p>', elem_id="disclaimer")
+                with gr.Group(elem_id="composer"):
+                    box = gr.Textbox(
+                        elem_id="question",
+                        show_label=False,
+                        placeholder="Type a question, e.g. “How do I get certified?”",
+                        lines=1,
+                        max_lines=6,
+                        submit_btn="Ask",
+                        autofocus=True,
+                        max_length=api.MAX_CHARS,
+                    )
+                status = gr.HTML(EMPTY_STATUS, elem_id="status", container=False)
+                with gr.Row(visible=False, elem_id="why") as why_row:
+                    why = gr.Textbox(label="What was wrong? (optional)", max_lines=3, scale=4, elem_id="why-text")
+                    why_send = gr.Button("Send", scale=1, min_width=80, elem_id="why-send")
+                gr.HTML(f'<p class="disclaimer">{DISCLAIMER}</p>', elem_id="disclaimer", container=False)
             with gr.Column(scale=2, min_width=300, elem_id="guide"):
-                picker = gr.Dropdown(choices=choices, value=None, label="Browse the guide", filterable=True, elem_id="picker")
-                panel = gr.HTML(PANEL_HINT, elem_id="section", container=False)
-        votes = gr.State({})
+                # the page script shows sections here (each button carries its section's HTML)
+                gr.HTML(PANEL_HINT, elem_id="section", container=False)
+                gr.HTML(browse_html(chat.sections, chat.whole_section), elem_id="browse", container=False)
 
-        def submit(message: str, history: list, votes: dict):
-            history, votes, label, view = chat.respond(message, history, votes)
-            if label is None:
-                return history, "", votes, gr.skip(), gr.skip()
-            return history, "", votes, gr.update(value=label), view
+        def submit(message: str, state: ChatState):
+            state, _ = chat.respond(message, state)
+            return list(state.messages), "", state, state.to_saved()
 
-        def example(history: list, votes: dict, evt: gr.SelectData):
-            return submit(evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value), history, votes)
+        def example(state: ChatState, evt: gr.SelectData):
+            value = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value)
+            return submit(value, state)
 
-        def like(votes: dict, evt: gr.LikeData):
-            chat.vote(votes, evt.index, evt.liked)
+        def follow_up(state: ChatState, evt: gr.SelectData):
+            return submit(str(evt.value), state)
 
-        def option(evt: gr.SelectData):
-            label = str(evt.value)
-            return gr.update(value=label), chat.section_view(label)
+        def like(state: ChatState, evt: gr.LikeData):
+            liked = evt.liked if isinstance(evt.liked, bool) else None
+            if not chat.vote(state, evt.index, liked):
+                return gr.update(visible=False), EMPTY_STATUS, None, ""
+            if liked is False:
+                return gr.update(visible=True), _status(THANKS_DISLIKE), evt.index, ""
+            return gr.update(visible=False), _status(THANKS_LIKE if liked else ""), None, ""
 
-        def ask(question: str, history: list[str] | None = None) -> dict:
-            """Answer `question` from the guide; `history` lists earlier user questions, oldest first."""
-            return chat.api(question, history or [])
+        def note(state: ChatState, index: int | None, text: str):
+            if index is not None and chat.vote(state, index, False, text or ""):
+                return gr.update(visible=False), _status(THANKS_NOTE), None, ""
+            return gr.update(visible=False), EMPTY_STATUS, None, ""
 
-        def sections() -> list[list[str]]:
-            """Every section path of the guide, in reading order."""
-            return [list(s) for s in chat.sections]
+        def restore(saved: dict):
+            state = ChatState.from_saved(saved)
+            return list(state.messages), state
 
-        def section(path: list[str]) -> str:
-            """The full text of one section of the guide (a path from /sections)."""
-            if tuple(path or ()) not in chat.sections:
-                raise gr.Error("No such section; call /sections for the list.")
-            return chat.assistant.section_text(path)
+        def clear():
+            return [], ChatState(), {"messages": [], "votes": {}}, gr.update(visible=False), EMPTY_STATUS, None
 
-        outputs = [chatbot, box, votes, picker, panel]
-        private = dict(api_visibility="private")
-        box.submit(submit, [box, chatbot, votes], outputs, show_progress="minimal", **limits, **private)
-        chatbot.example_select(example, [chatbot, votes], outputs, **limits, **private)
-        chatbot.like(like, [votes], None, **private)
-        chatbot.option_select(option, None, [picker, panel], **private)
-        chatbot.clear(lambda: {}, None, votes, **private)
-        picker.input(chat.section_view, picker, panel, **private)
-        gr.api(ask, api_name=API_NAME, **limits)
-        gr.api(sections, api_name="sections")
-        gr.api(section, api_name="section")
+        outputs = [chatbot, box, state, saved]
+        box.submit(submit, [box, state], outputs, show_progress="minimal", **limits, **private)
+        chatbot.example_select(example, [state], outputs, **limits, **private)
+        chatbot.option_select(follow_up, [state], outputs, **limits, **private)
+        chatbot.like(like, [state], [why_row, status, pending, why], **private)
+        why_send.click(note, [state, pending, why], [why_row, status, pending, why], **private)
+        why.submit(note, [state, pending, why], [why_row, status, pending, why], **private)
+        chatbot.clear(clear, None, [chatbot, state, saved, why_row, status, pending], **private)
+        demo.load(restore, [saved], [chatbot, state], **private)
+        api.register(gr, chat, limits)
     return demo
+
+
+def _status(text: str) -> str:
+    from .render import escape
+
+    return f'<p class="status" role="status" aria-live="polite">{escape(text)}</p>'
 
 
 def launch(
     demo, *, host: str | None = None, port: int | None = None, queue_size: int = QUEUE_SIZE, concurrency: int = CONCURRENCY
 ) -> str:
     """Start serving in background threads; the local URL. Stop with `demo.close()`."""
-    from .accessibility import PLAIN_MESSAGE_LABELS_JS
+    from .page import PAGE_JS
     from .styles import CSS, theme
 
     demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
@@ -249,7 +298,7 @@ def launch(
             max_file_size=0,  # the app takes no files: Gradio's upload route refuses every byte (413)
             theme=theme(),
             css=CSS,
-            js=PLAIN_MESSAGE_LABELS_JS,
+            js=PAGE_JS,
         )
     except OSError as exc:
         from .errors import ChatbotError

@@ -9,9 +9,9 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from .answer import ANSWERED, NOT_IN_GUIDE, Answer
+from .answer import ANSWERED, NOT_IN_GUIDE, Answer, blocks
 from .query import MAX_QUESTION_CHARS
 from .text import clean
 
@@ -21,7 +21,6 @@ _USER_CLOSE = "</div>"
 READ_AS_CHARS = 300  # a longer reading is not repeated back
 SHOWN_START = 200  # characters shown of a long message's start
 _MORE = re.compile(r'<span class="more">.*?</span>')
-_MARKER = re.compile(r"\[(\d+)\]")
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -35,6 +34,12 @@ def plain(text: str) -> str:
 def escape(text: str) -> str:
     """`text` as HTML text: no tags, no entities, no Markdown."""
     return html.escape(plain(text), quote=True).replace("\n", "<br>")
+
+
+def attribute(text: str) -> str:
+    """`text` as an HTML attribute value, its line breaks as character references (a message stays
+    one line of HTML)."""
+    return html.escape(plain(text), quote=True).replace("\n", "&#10;")
 
 
 def user_html(message: str) -> str:
@@ -74,32 +79,86 @@ def earlier_questions(history: Sequence[dict]) -> list[str]:
     return questions
 
 
-def answer_html(answer: Answer) -> str:
-    """The reply: notices, the cited answer, the sources it came from, and nearest sections."""
-    parts = [f'<div class="reply-card {answer.reason}">']
+WholeSection = Callable[[tuple[str, ...], Sequence[str]], str]  # (section path, quoted sentences) -> its HTML
+
+
+def answer_html(answer: Answer, whole_section: WholeSection | None = None) -> str:
+    """The reply: notices, the answer (sentences with [n] buttons, the guide's lists as lists), then
+    one numbered card per source; a decline names at most two near sections, each one click away.
+
+    `whole_section(path, quoted)` gives a section's full HTML, carried hidden by the button that
+    opens it: the page script shows it in place on a phone and beside the chat on a wide screen."""
+    parts = [f'<div class="reply-card {escape(answer.reason)}">']
     if answer.notice:
         parts.append(f'<p class="notice">{escape(answer.notice)}</p>')
     if read_as := interpreted(answer):
         parts.append(f'<p class="read-as">Read as: “{escape(read_as)}”</p>')
-    reply = (
-        _MARKER.sub(r'<sup class="cite">[\1]</sup>', escape(answer.answer))
-        if answer.reason == ANSWERED
-        else escape(answer.answer)
-    )
-    parts.append(f'<p class="reply">{reply}</p>')
-    if answer.citations:
-        cited = "".join(f'<li><span class="marker">[{c.marker}]</span> {escape(c.heading)}</li>' for c in answer.citations)
-        parts.append(f'<ul class="cited">{cited}</ul>')
-    if answer.reason == NOT_IN_GUIDE and answer.suggestions:
-        items = "".join(f"<li>{escape(SEPARATOR.join(s))}</li>" for s in answer.suggestions)
+    if answer.reason == ANSWERED and answer.quotes:
+        parts.append(f'<div class="reply">{_reply_html(answer)}</div>')
+        parts.append(_cards_html(answer, whole_section))
         parts.append(
-            f'<div class="suggest"><ul>{items}</ul><p>Open one with the buttons below, or ask again in plain English '
-            "about duties, skills, training, certification, pay or work settings.</p></div>"
+            f'<div class="actions"><button type="button" class="copy-answer" value="{attribute(copy_text(answer))}">'
+            "Copy answer</button></div>"
         )
-    if answer.passages:
-        parts.append(sources_html(answer))
+    else:
+        parts.append(f'<p class="reply">{escape(answer.answer)}</p>')
+        if answer.reason == NOT_IN_GUIDE and answer.suggestions:
+            items = "".join(f"<li>{_open_button(s, whole_section, label=SEPARATOR.join(s))}</li>" for s in answer.suggestions)
+            parts.append(f'<div class="near"><p>Nearby in the guide:</p><ul>{items}</ul></div>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def copy_text(answer: Answer) -> str:
+    """What the copy button puts on the clipboard: the answer and its numbered sources, as text."""
+    sources = "\n".join(f"[{c.marker}] {c.heading}" for c in answer.citations)
+    return f"{answer.answer}\n\nSources (Medical Assistant Career Guide):\n{sources}"
+
+
+def _reply_html(answer: Answer) -> str:
+    headings = {c.marker: c.heading for c in answer.citations}
+    out = []
+    for block in blocks(answer.quotes):
+        texts = [escape(q.text) + (_cite_button(q.marker, headings[q.marker]) if q.cited else "") for q in block]
+        if block[0].item:
+            out.append("<ul>" + "".join(f"<li>{t}</li>" for t in texts) + "</ul>")
+        else:
+            out.append(f"<p>{' '.join(texts)}</p>")
+    return "".join(out)
+
+
+def _cite_button(marker: int, heading: str) -> str:
+    return f'<button type="button" class="cite" value="{marker}" title="Source {marker}: {attribute(heading)}">{marker}</button>'
+
+
+def _cards_html(answer: Answer, whole_section: WholeSection | None) -> str:
+    """One card per source: its number, its section path and its passage with the quoted sentences
+    marked (shown short until opened)."""
+    quoted: dict[int, list[str]] = {}
+    for quote in answer.quotes:
+        quoted.setdefault(quote.marker, []).append(quote.text)
+    cards = []
+    for citation in answer.citations:
+        passage = citation.passage
+        excerpt = passage_html(passage.text, highlights=quoted.get(citation.marker, ()))
+        cards.append(
+            f'<div class="source-card" tabindex="-1" role="group" title="Source {citation.marker}">'
+            f'<p class="card-head"><span class="num">{citation.marker}</span> {escape(citation.heading)}</p>'
+            f'<div class="excerpt">{excerpt}</div>'
+            f"{_open_button(passage.section, whole_section, quoted=quoted.get(citation.marker, ()))}</div>"
+        )
+    return f'<div class="sources"><p class="sources-title">Sources</p>{"".join(cards)}</div>'
+
+
+def _open_button(
+    section: Sequence[str], whole_section: WholeSection | None, *, label: str = "", quoted: Sequence[str] = ()
+) -> str:
+    """A button that opens a whole section (its HTML rides along, hidden): beside the chat on a
+    wide screen, in place on a phone."""
+    text = escape(label) if label else "Read the whole section"
+    whole = whole_section(tuple(section), quoted) if whole_section else ""
+    inside = f'<div class="whole" hidden>{whole}</div>' if whole else ""
+    return f'<button type="button" class="open-section" value="{attribute(SEPARATOR.join(section))}">{text}</button>{inside}'
 
 
 def interpreted(answer: Answer) -> str:
@@ -111,23 +170,19 @@ def interpreted(answer: Answer) -> str:
     return shown
 
 
-def sources_html(answer: Answer) -> str:
-    """A collapsed "Sources" block: each passage's section path and text, matching sentences marked."""
-    markers = {c.passage.id: c.marker for c in answer.citations}
-    quoted: dict[int, list[str]] = {}
-    for quote in answer.quotes:
-        quoted.setdefault(quote.marker, []).append(quote.text)
-    shown = [(hit.passage, hit.highlights) for hit in answer.passages]
-    shown += [(c.passage, ()) for c in answer.citations if c.passage.id not in {p.id for p, _ in shown}]
-    blocks = []
-    for passage, highlights in shown:
-        marker = markers.get(passage.id)
-        badge = f'<span class="marker">[{marker}]</span> ' if marker else ""
-        body = passage_html(passage.text, highlights=highlights, quoted=quoted.get(marker, ()))
-        blocks.append(f'<div class="source"><div class="path">{badge}{escape(passage.heading)}</div>{body}</div>')
-    count = "1 passage" if len(shown) == 1 else f"{len(shown)} passages"
-    title = f"Sources · {count} from the guide" if answer.reason == ANSWERED else f"Closest passages in the guide · {count}"
-    return f'<details class="sources"><summary>{title}</summary>{"".join(blocks)}</details>'
+def browse_html(sections: Sequence[Sequence[str]], whole_section: WholeSection | None = None) -> str:
+    """The guide's contents grouped by part: a part with sub-sections is a disclosure of their buttons."""
+    parts: dict[str, list[tuple[str, ...]]] = {}
+    for section in sections:
+        parts.setdefault(section[0], []).append(tuple(section))
+    items = []
+    for part, paths in parts.items():
+        if len(paths) == 1:
+            items.append(f'<li class="part">{_open_button(paths[0], whole_section, label=part)}</li>')
+            continue
+        buttons = "".join(f"<li>{_open_button(p, whole_section, label=p[-1] if len(p) > 1 else 'Overview')}</li>" for p in paths)
+        items.append(f'<li class="part"><details><summary>{escape(part)}</summary><ul>{buttons}</ul></details></li>')
+    return f'<nav class="browse" aria-label="Browse the guide"><h2>Browse the guide</h2><ul>{"".join(items)}</ul></nav>'
 
 
 def passage_html(text: str, *, highlights: Iterable[str] = (), quoted: Iterable[str] = ()) -> str:

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import threading
+from pathlib import Path
 
 from .errors import ChatbotError
 from .settings import Settings
+
+SECRET_FILE = ".browser-secret"
 
 
 def register(commands, common: argparse.ArgumentParser) -> None:
@@ -53,7 +57,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         assistant = Assistant.load(settings, build=True, progress=True)
         assistant.warm_up()
         store = FeedbackStore(settings.feedback_db)
-        demo = build_app(ChatApp(assistant, store), concurrency=args.concurrency)
+        demo = build_app(ChatApp(assistant, store), concurrency=args.concurrency, secret=browser_secret(settings.index_dir))
         url = launch(demo, host=args.host, port=args.port, queue_size=args.queue_size, concurrency=args.concurrency)
         _say(f"Chat window running at {url}  (feedback: {settings.feedback_db}; Ctrl-C to stop)")
         threading.Event().wait()
@@ -69,6 +73,20 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     return 0
+
+
+def browser_secret(folder: Path) -> str | None:
+    """The key that encrypts the conversations browsers keep across reloads, kept in the index
+    folder so they survive a restart; None (a new key per start) when it cannot be kept there."""
+    path = Path(folder) / SECRET_FILE
+    try:
+        if not path.is_file():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(24))
+        return path.read_text().strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _say(text: str) -> None:

@@ -8,9 +8,9 @@ import re
 import pytest
 
 from chatbot.answer import ANSWERED, EMPTY, NOT_IN_GUIDE
-from chatbot.app import ChatApp
+from chatbot.app import SAVED_MESSAGES, ChatApp, ChatState
 from chatbot.feedback import FeedbackStore, summarize
-from chatbot.render import answer_html, earlier_questions, user_html, user_text
+from chatbot.render import answer_html, browse_html, earlier_questions, user_html, user_text
 
 SALARY = ("Career Outlook and Salary in the U.S.", "Salary Range")
 PROGRAM_LENGTH = ("Education and Training Path For Becoming a Medical Assistant", "Program Length")
@@ -55,13 +55,14 @@ def test_reply_cites_the_expected_section_and_shows_it(chat, question, section):
     user, bot = turn.messages
     assert user == {"role": "user", "content": user_html(question)}
     assert bot["role"] == "assistant"
-    assert "[1]" in visible_text(bot["content"])
-    assert " › ".join(section) in visible_text(bot["content"])
-    assert '<details class="sources">' in bot["content"]
-    assert turn.section == cited(turn.answer)[0]  # the first cited section opens beside the chat
-    labels = [o["value"] for o in bot["options"]]
-    assert labels == list(dict.fromkeys(" › ".join(s) for s in cited(turn.answer)))
-    assert any(label.startswith(" › ".join(section)) for label in labels)
+    content = bot["content"]
+    # one source display: a marker button per cited run, one numbered card per citation
+    assert content.count('class="cite"') >= 1 and content.count('class="source-card"') == len(turn.answer.citations)
+    assert " › ".join(section) in visible_text(content)
+    assert "<details" not in content and "Open:" not in content
+    # each card carries its whole section (shown in place on a phone, beside the chat on a desktop)
+    assert content.count('class="whole" hidden') == len(turn.answer.citations)
+    assert [o["value"] for o in bot["options"]] == list(turn.answer.follow_ups) and 1 <= len(bot["options"]) <= 3
 
 
 def test_followup_uses_earlier_user_questions_from_the_messages_history(chat, assistant):
@@ -102,32 +103,60 @@ def test_plain_text_history_from_other_programs_is_accepted():
 
 
 def test_respond_appends_two_messages_and_remembers_which_question_each_answer_belongs_to(chat, store):
-    history, votes, label, view = chat.respond("How much do medical assistants earn?", [], {})
-    assert [m["role"] for m in history] == ["user", "assistant"]
-    assert set(votes) == {1}
-    assert label == " › ".join(SALARY)
-    assert "Salary Range" in visible_text(view) and "<strong>" in view
-    history, votes, label, view = chat.respond("hello", history, votes)
-    assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant"]
-    assert set(votes) == {1, 3} and label is None and view is None
-    chat.vote(votes, 1, False)
-    chat.vote(votes, 3, True)
+    state, turn = chat.respond("How much do medical assistants earn?", ChatState())
+    assert [m["role"] for m in state.messages] == ["user", "assistant"] and turn is not None
+    assert [i for i, _ in state.votes] == [1]
+    state, _ = chat.respond("hello", state)
+    assert [m["role"] for m in state.messages] == ["user", "assistant", "user", "assistant"]
+    assert [i for i, _ in state.votes] == [1, 3]
+    assert chat.vote(state, 1, False, "wanted hourly pay") and chat.vote(state, 3, True)
+    assert not chat.vote(state, 2, True)  # a user message has no answer to rate
     summary = summarize(store.path)
     assert (summary.questions, summary.likes, summary.dislikes) == (2, 1, 1)
     assert summary.disliked[0]["question"] == "How much do medical assistants earn?"
     assert summary.disliked[0]["sections"] == [" › ".join(SALARY)]
-    chat.vote(votes, 1, "")  # the thumbs clicked again: the vote is withdrawn
+    assert summary.disliked[0]["comment"] == "wanted hourly pay"
+    chat.vote(state, 1, "")  # the thumbs clicked again: the vote is withdrawn
     assert summarize(store.path).dislikes == 0
 
 
-def test_not_in_guide_offers_the_nearest_sections_as_clickable_options(chat):
+@pytest.mark.parametrize("message", ["", "   \n\t ", None, 5])
+def test_an_empty_submit_adds_no_bubble(chat, store, message):
+    state = ChatState()
+    assert chat.respond(message, state) == (state, None)
+    assert summarize(store.path).questions == 0
+
+
+def test_the_conversation_kept_in_the_browser_round_trips_and_is_bounded():
+    messages = tuple({"role": r, "content": f"m{i}"} for i, r in enumerate(["user", "assistant"] * 30))
+    state = ChatState(messages, ((1, 11), (57, 12), (59, 13)))
+    saved = state.to_saved()
+    assert len(saved["messages"]) == SAVED_MESSAGES and saved["messages"][0]["role"] == "user"
+    assert saved["votes"] == {"37": 12, "39": 13}  # re-indexed with the kept messages
+    back = ChatState.from_saved(saved)
+    assert back.messages == messages[-SAVED_MESSAGES:] and dict(back.votes) == {37: 12, 39: 13}
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [None, 5, "x", {"messages": 5, "votes": {}}, {"messages": [1, {"role": "system"}], "votes": {"a": 1, "0": "q", "9": 3}}],
+)
+def test_a_damaged_saved_conversation_is_dropped_not_trusted(saved):
+    state = ChatState.from_saved(saved)
+    assert all(m.get("role") in ("user", "assistant") for m in state.messages) and state.votes == ()
+
+
+def test_not_in_guide_names_at_most_two_near_sections_that_open_with_one_click(chat):
     turn = chat.reply("how much does the CMA exam cost", [])
-    assert turn.answer.reason == NOT_IN_GUIDE and turn.answer.suggestions
-    options = turn.messages[1]["options"]
-    assert [o["value"] for o in options] == [" › ".join(s) for s in turn.answer.suggestions]
-    text = visible_text(turn.messages[1]["content"])
-    assert "doesn't cover this" in text and "doesn't cover this" in text
-    assert all(chat.section_view(o["value"]) != chat.section_view(None) for o in options)
+    assert turn.answer.reason == NOT_IN_GUIDE and 1 <= len(turn.answer.suggestions) <= 2
+    content = turn.messages[1]["content"]
+    assert content.count('class="open-section"') == len(turn.answer.suggestions)
+    for section in turn.answer.suggestions:
+        assert f'value="{html.escape(" › ".join(section))}"' in content
+    assert visible_text(content).startswith("The guide doesn't cover this.")
+    off_topic = chat.reply("What is the capital of France?", [])
+    assert 'class="near"' not in off_topic.messages[1]["content"]
+    assert turn.messages[1]["options"] == [] and off_topic.messages[1]["options"] == []
 
 
 # Hostile or odd input: each gets a clear reply shown as text, never an error.
@@ -181,13 +210,17 @@ def test_prompt_style_instructions_are_not_followed(chat):
     assert SALARY in cited(turn.answer)
 
 
-def test_answer_html_marks_highlights_and_escapes_guide_text(assistant):
+def test_answer_html_shows_lists_markers_and_highlighted_quotes_escaped(assistant):
     answer = assistant.ask("How much do medical assistants earn?")
     fragment = answer_html(answer)
-    assert '<sup class="cite">[1]</sup>' in fragment
-    highlight = answer.passages[0].highlights[0]
-    assert f"<mark>{html.escape(highlight)}</mark>" in fragment
+    salary = "Career Outlook and Salary in the U.S. › Salary Range"
+    assert f'<button type="button" class="cite" value="1" title="Source 1: {salary}">1</button>' in fragment
+    assert "<ul><li>Junior level roles" in fragment  # the guide's list items as a list
+    for quote in answer.quotes:
+        assert f"<mark>{html.escape(quote.text)}</mark>" in fragment  # quoted sentences marked in their card
     assert fragment.count("\n") == 0
+    copied = html.unescape(re.search(r'class="copy-answer" value="([^"]*)"', fragment).group(1))
+    assert copied.startswith(answer.answer) and "[1] Career Outlook and Salary in the U.S. › Salary Range" in copied
 
 
 def test_sections_can_be_browsed_and_opened(chat, assistant):
@@ -199,7 +232,11 @@ def test_sections_can_be_browsed_and_opened(chat, assistant):
     assert "$38,270" in text
     leaf = chat.section_view(" › ".join(SALARY))
     assert "<h4>" not in leaf and "$38,270" in visible_text(leaf)
-    assert "Pick a section" in chat.section_view("no such section")
+    assert "Open a section" in chat.section_view("no such section")
+    contents = browse_html(chat.sections, chat.whole_section)
+    parts = list(dict.fromkeys(s[0] for s in chat.sections))
+    assert contents.count('<li class="part">') == len(parts)  # grouped by part
+    assert contents.count('class="open-section"') == len(chat.sections) == contents.count('class="whole" hidden')
 
 
 def test_failures_inside_the_assistant_become_a_polite_reply(assistant, store, monkeypatch):
