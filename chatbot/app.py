@@ -28,6 +28,7 @@ TITLE = "Medical Assistant Career Guide"
 CONCURRENCY = 2
 QUEUE_SIZE = 256
 SAVED_MESSAGES = 40  # messages of a conversation kept in the browser across reloads
+SHOWN_MESSAGES = 200  # messages a session keeps (and shows); older ones are dropped in pairs
 STORAGE_KEY = "ma-career-guide-chat"
 EXAMPLES = (
     "What does a medical assistant do?",
@@ -69,12 +70,16 @@ class ChatState:
     messages: tuple[dict, ...] = ()
     votes: tuple[tuple[int, int], ...] = ()
 
+    def latest(self, count: int) -> "ChatState":
+        """The conversation's last `count` messages (a question is never split from its answer)."""
+        dropped = max(0, len(self.messages) - count)
+        dropped += dropped % 2
+        return ChatState(self.messages[dropped:], tuple((i - dropped, q) for i, q in self.votes if i >= dropped))
+
     def to_saved(self) -> dict:
         """What the browser keeps across reloads: the latest messages and their votes' question ids."""
-        dropped = max(0, len(self.messages) - SAVED_MESSAGES)
-        dropped += dropped % 2  # never split a question from its answer
-        votes = {str(i - dropped): q for i, q in self.votes if i >= dropped}
-        return {"messages": list(self.messages[dropped:]), "votes": votes}
+        kept = self.latest(SAVED_MESSAGES)
+        return {"messages": list(kept.messages), "votes": {str(i): q for i, q in kept.votes}}
 
     @classmethod
     def from_saved(cls, saved: object) -> "ChatState":
@@ -119,7 +124,7 @@ class ChatApp:
         votes = state.votes
         if turn.question_id is not None:
             votes += ((len(state.messages) + 1, turn.question_id),)
-        return ChatState(state.messages + turn.messages, votes), turn
+        return ChatState(state.messages + turn.messages, votes).latest(SHOWN_MESSAGES), turn
 
     def answer(self, question: str, history: Sequence[str] = (), *, channel: str) -> tuple[Answer, int | None]:
         """Ask the Assistant and log the question (its row id is returned for votes).

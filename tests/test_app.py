@@ -137,6 +137,17 @@ def test_the_conversation_kept_in_the_browser_round_trips_and_is_bounded():
     assert back.messages == messages[-SAVED_MESSAGES:] and dict(back.votes) == {37: 12, 39: 13}
 
 
+def test_a_session_keeps_a_bounded_conversation(chat, monkeypatch):
+    import chatbot.app
+
+    monkeypatch.setattr(chatbot.app, "SHOWN_MESSAGES", 4)
+    state = ChatState()
+    for question in ("hi", "How much do MAs earn?", "thanks"):
+        state, _ = chat.respond(question, state)
+    assert len(state.messages) == 4 and "earn" in state.messages[0]["content"]
+    assert [i for i, _ in state.votes] == [1, 3]
+
+
 @pytest.mark.parametrize(
     "saved",
     [None, 5, "x", {"messages": 5, "votes": {}}, {"messages": [1, {"role": "system"}], "votes": {"a": 1, "0": "q", "9": 3}}],
