@@ -212,7 +212,10 @@ def test_a_conversation_with_a_cited_list_a_follow_up_a_dislike_note_and_an_inje
     assert page.outside == []  # nothing fetched from the internet
 
 
-def test_a_pay_answer_leads_with_the_median_then_the_range(sized):
+def test_a_list_answer_is_a_list_and_a_pay_answer_leads_with_the_median_then_the_range(sized):
+    ask(sized, "What are the duties of a medical assistant?")
+    duties = sized.locator("#chat .reply-card").last.locator(".reply")
+    assert duties.locator("ul li").count() >= 5 and duties.locator("p").first.inner_text().rstrip("0123456789").endswith(":")
     ask(sized, "How much do medical assistants earn?")
     reply = sized.locator("#chat .reply-card").last.locator(".reply")
     assert "median" in reply.locator("p").first.inner_text()
