@@ -7,6 +7,7 @@ Programs call the `/ask`, `/sections` and `/section` endpoints (gradio_client; d
 
 # No `from __future__ import annotations` here: Gradio reads the event handlers' annotations
 # (`evt: gr.SelectData`) as objects, and `gr` is only imported inside build_app.
+import json
 import logging
 import os
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ TITLE = "Medical Assistant Career Guide"
 CONCURRENCY = 2
 QUEUE_SIZE = 256
 SAVED_MESSAGES = 40  # messages of a conversation kept in the browser across reloads
+SAVED_BYTES = 128_000  # at most, so the page load that sends it back stays far below the request limit
 SHOWN_MESSAGES = 200  # messages a session keeps (and shows); older ones are dropped in pairs
 STORAGE_KEY = "ma-career-guide-chat"
 EXAMPLES = (
@@ -78,8 +80,13 @@ class ChatState:
 
     def to_saved(self) -> dict:
         """What the browser keeps across reloads: the latest messages and their votes' question ids."""
-        kept = self.latest(SAVED_MESSAGES)
-        return {"messages": list(kept.messages), "votes": {str(i): q for i, q in kept.votes}}
+        count = SAVED_MESSAGES
+        while True:
+            kept = self.latest(count)
+            saved = {"messages": list(kept.messages), "votes": {str(i): q for i, q in kept.votes}}
+            if count <= 2 or len(json.dumps(saved, ensure_ascii=False).encode()) <= SAVED_BYTES:
+                return saved
+            count -= 2
 
     @classmethod
     def from_saved(cls, saved: object) -> "ChatState":

@@ -137,6 +137,16 @@ def test_the_conversation_kept_in_the_browser_round_trips_and_is_bounded():
     assert back.messages == messages[-SAVED_MESSAGES:] and dict(back.votes) == {37: 12, 39: 13}
 
 
+def test_the_saved_conversation_stays_under_its_byte_budget():
+    import json
+
+    from chatbot.app import SAVED_BYTES
+
+    messages = tuple({"role": r, "content": "x" * 9_000} for r in ["user", "assistant"] * 20)
+    saved = ChatState(messages).to_saved()
+    assert len(json.dumps(saved).encode()) <= SAVED_BYTES and len(saved["messages"]) == 14
+
+
 def test_a_session_keeps_a_bounded_conversation(chat, monkeypatch):
     import chatbot.app
 
