@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .bank import BankQuestion, load_bank
+from .bank import BankQuestion, bank_files, load_bank
 from .chunking import CHUNKER_VERSION, Passage, chunk_documents
 from .corpus import load_corpus
-from .embedding import ModelInfo, resolve_model
+from .embedding import ModelInfo, resolve_model, weights_sha256
 from .errors import IndexCorruptError, IndexError_, IndexMissingError, IndexStaleError, ModelError
 from .finetune import fine_tuned
 from .index import (
@@ -75,8 +75,13 @@ class BuildReport:
     reason: str = ""
 
 
-def build_index(settings: Settings, *, progress: bool = False, force: bool = False) -> BuildReport:
-    """Build the index for `settings` unless it is already up to date (or `force`)."""
+def build_index(settings: Settings, *, progress: bool = False, force: bool = False, retune: bool = True) -> BuildReport:
+    """Build the index for `settings` unless it is already up to date (or `force`).
+
+    `retune=False` (a live rebuild after the bank gained lines) keeps the previous build's
+    fine-tuned model instead of fine-tuning again, so the rebuild takes seconds, not minutes; the
+    new bank lines still count through the bank's neighbours and the refitted tuning, and the
+    manifest's `model_bank` says which bank the model was tuned on."""
     started = time.perf_counter()
     index_dir = settings.index_dir
     if index_dir.exists() and not index_dir.is_dir():
@@ -103,7 +108,12 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
         passages = chunk_documents(load_corpus(settings.corpus_dir))
         bank = load_bank(settings.corpus_dir, {p.section for p in passages})
         base = resolve_model(settings.model, cache=settings.model_cache, trust=settings.trust_model)
-        model = fine_tuned(base, bank, passages, settings.model_cache, progress=progress) if settings.fine_tune else base
+        kept = None if retune or not previous else _kept_model(previous[1], base)
+        if kept is not None:
+            model, model_bank = kept, previous[1].model_bank
+        else:
+            model = fine_tuned(base, bank, passages, settings.model_cache, progress=progress) if settings.fine_tune else base
+            model_bank = _bank_digest(hashes, settings.corpus_dir) if model is not base else ""
         folder = index_dir / f".tmp-build-{os.getpid()}-{time.time_ns()}"
         folder.mkdir()
         try:
@@ -119,6 +129,7 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
                 model_source=_model_source(settings, base),
                 fine_tune=settings.fine_tune,
                 fine_tuned=model is not base,
+                model_bank=model_bank,
                 dimension=dimension,
                 normalized=True,
                 chunker_version=CHUNKER_VERSION,
@@ -346,6 +357,24 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _bank_digest(hashes: dict[str, str], corpus_dir: Path) -> str:
+    """One hash of the question bank files, as they were when the model was fine-tuned."""
+    names = sorted(path.name for path in bank_files(corpus_dir))
+    return hashlib.sha256(json.dumps([[n, hashes.get(n, "")] for n in names]).encode()).hexdigest()
+
+
+def _kept_model(manifest: Manifest, base: ModelInfo) -> ModelInfo | None:
+    """The previous build's fine-tuned model, when it is still on disk with the same weights."""
+    path = Path(manifest.model_path)
+    if not manifest.fine_tuned or manifest.base_model_sha256 != base.weights_sha256 or not path.is_dir():
+        return None
+    try:
+        model = ModelInfo(name=base.name, path=path, weights_sha256=weights_sha256(path))
+    except OSError:
+        return None
+    return model if model.weights_sha256 == manifest.model_sha256 else None
 
 
 def _model_source(settings: Settings, base: ModelInfo) -> str:

@@ -42,6 +42,7 @@ class Manifest:
     model_source: str = ""  # "packaged:<name>" for a known model checked against its publisher's hash, else "custom"
     fine_tune: bool = False  # fine-tuning on the question bank was asked for (Settings.fine_tune)
     fine_tuned: bool = False  # and done (a bank without answered questions leaves the model as it is)
+    model_bank: str = ""  # hash of the bank the model was fine-tuned on (older than the bank after a live rebuild)
     embedded: int = 0  # distinct texts this build embedded
     reused: int = 0  # distinct texts whose vectors came from the previous build
 
