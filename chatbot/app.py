@@ -185,11 +185,12 @@ class ChatApp:
         return section_html(path, parts, quoted=quoted)
 
 
-def build_app(chat: ChatApp, *, concurrency: int = CONCURRENCY, secret: str | None = None):
+def build_app(chat: ChatApp, *, concurrency: int = CONCURRENCY, secret: str | None = None, review=None):
     """The Gradio Blocks of the chat window, with the `/ask`, `/sections` and `/section` API.
 
     `secret` encrypts the conversation each browser keeps across reloads (a new one per start when
-    None, so a restart forgets them)."""
+    None, so a restart forgets them). `review`, a (Review, admin password) pair, adds the review
+    page at `/admin`; without it that route does not exist."""
     gr = _gradio()
     limits = dict(concurrency_limit=concurrency, concurrency_id="assistant")
     private = dict(api_visibility="private")
@@ -277,6 +278,10 @@ def build_app(chat: ChatApp, *, concurrency: int = CONCURRENCY, secret: str | No
         chatbot.clear(clear, None, [chatbot, state, saved, why_row, status, pending], **private)
         demo.load(restore, [saved], [chatbot, state], **private)
         api.register(gr, chat, limits)
+    if review is not None:
+        from .review_page import add_review_page
+
+        add_review_page(demo, *review, chat.labels)
     return demo
 
 

@@ -18,6 +18,7 @@ from .errors import ChatbotError
 from .settings import Settings
 
 SECRET_FILE = ".browser-secret"
+ADMIN_PASSWORD = "CHATBOT_ADMIN_PASSWORD"  # set: the review page is served at /admin
 
 
 def register(commands, common: argparse.ArgumentParser) -> None:
@@ -45,6 +46,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     from .app import ChatApp, build_app, launch
     from .assistant import Assistant
     from .feedback import FeedbackStore
+    from .live import LiveAssistant
+    from .review import Review
 
     settings = settings.with_overrides(feedback_db=args.feedback_db)
     if args.port is not None:
@@ -56,10 +59,17 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         _say(f"Loading the guide index from {settings.index_dir} (building it first if needed)…")
         assistant = Assistant.load(settings, build=True, progress=True)
         assistant.warm_up()
+        live = LiveAssistant(settings, assistant)  # follows rebuilds of the index folder, by anyone
         store = FeedbackStore(settings.feedback_db)
-        demo = build_app(ChatApp(assistant, store), concurrency=args.concurrency, secret=browser_secret(settings.index_dir))
+        password = os.environ.get(ADMIN_PASSWORD, "")
+        review = (Review(live, settings.feedback_db), password) if password else None
+        demo = build_app(
+            ChatApp(live, store), concurrency=args.concurrency, secret=browser_secret(settings.index_dir), review=review
+        )
         url = launch(demo, host=args.host, port=args.port, queue_size=args.queue_size, concurrency=args.concurrency)
         _say(f"Chat window running at {url}  (feedback: {settings.feedback_db}; Ctrl-C to stop)")
+        if review is not None:
+            _say(f"Review page at {url.rstrip('/')}/admin")
         threading.Event().wait()
     except KeyboardInterrupt:
         _say("Stopping…")

@@ -101,6 +101,7 @@ CSS = f"""
 #browse .part > button.open-section {{ font-weight: 600; color: {TEXT}; padding-left: 0; }}
 #browse button.open-section:hover {{ background: {ACCENT_BG} !important; }}
 #browse .whole {{ display: none; }}
+nav.fillable {{ display: none !important; }}  /* Gradio's page bar: the review page is reached by its address */
 footer, footer * {{ color: {SUBDUED} !important; }}
 @media (max-width: 999px) {{
   #intro p {{ display: none; }}
