@@ -91,3 +91,14 @@ def tiny_index(tiny_settings, tiny_template):
     """`tiny_settings` with its index built (a private copy of the session's tiny index)."""
     shutil.copytree(tiny_template.index_dir, tiny_settings.index_dir, symlinks=True)
     return tiny_settings
+
+
+@pytest.fixture
+def banked(tiny_settings):
+    """`tiny_settings` with a question bank, built (the tiny model fine-tuned on it)."""
+    from chatbot.build import build_index
+    from helpers.tiny_bank import BANK, write_bank
+
+    write_bank(tiny_settings.corpus_dir, BANK)
+    build_index(tiny_settings)
+    return tiny_settings

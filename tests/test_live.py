@@ -3,46 +3,14 @@ and incremental rebuilds that keep the fine-tuned model."""
 
 from __future__ import annotations
 
-import json
 import threading
-
-import pytest
 
 from chatbot.assistant import Assistant
 from chatbot.build import build_index
 from chatbot.index import live_folder
 from chatbot.live import LiveAssistant
 from chatbot.manifest import read_manifest
-
-PAY, TRAINING = "Parcel Sorter Pay", "Bike Mechanic Training"
-BANK = [
-    {"section": PAY, "subsection": None, "question": "how much do sorters earn", "answered": True},
-    {"section": PAY, "subsection": None, "question": "pay for parcel sorting", "answered": True},
-    {"section": TRAINING, "subsection": None, "question": "how do bike mechanics learn", "answered": True},
-    {"section": TRAINING, "subsection": None, "question": "bike repair course", "answered": True},
-    {
-        "section": None,
-        "subsection": None,
-        "question": "what is the capital of France",
-        "answered": False,
-        "reason": "other_topic",
-    },
-    {"section": None, "subsection": None, "question": "who won the game last night", "answered": False, "reason": "other_topic"},
-]
-NEW_LINE = {"section": TRAINING, "subsection": None, "question": "bike shop jobs", "answered": True}
-
-
-def write_bank(corpus, lines) -> None:
-    voices = ["plain", "casual"]
-    text = "".join(json.dumps({**line, "voice": voices[i % 2]}) + "\n" for i, line in enumerate(lines))
-    (corpus / "alpha.questions.jsonl").write_text(text, encoding="utf-8")
-
-
-@pytest.fixture
-def banked(tiny_settings):
-    write_bank(tiny_settings.corpus_dir, BANK)
-    build_index(tiny_settings)
-    return tiny_settings
+from helpers.tiny_bank import BANK, NEW_LINE, write_bank
 
 
 def test_an_incremental_rebuild_keeps_the_fine_tuned_model_and_a_full_one_tunes_again(banked):
