@@ -230,9 +230,11 @@ def launch(
 ) -> str:
     """Start serving in background threads; the local URL. Stop with `demo.close()`."""
     from .accessibility import PLAIN_MESSAGE_LABELS_JS
+    from .limits import SESSIONS, app_kwargs, guard
     from .styles import CSS, theme
 
     demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
+    guard(demo)
     try:
         _, url, _ = demo.launch(
             server_name=host,
@@ -247,6 +249,8 @@ def launch(
             show_error=False,
             footer_links=["api"],
             max_file_size=0,  # the app takes no files: Gradio's upload route refuses every byte (413)
+            app_kwargs=app_kwargs(),  # a request size limit; failed requests are one log line (limits.py)
+            state_session_capacity=SESSIONS,
             theme=theme(),
             css=CSS,
             js=PLAIN_MESSAGE_LABELS_JS,

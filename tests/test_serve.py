@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
-from pathlib import Path
 
 import pytest
 
 from chatbot.feedback import summarize
+from helpers.serve_process import ENV, ROOT, free_port, start
 
-ROOT = Path(__file__).resolve().parent.parent
-ENV = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1")
 STOP_WITHIN = 10  # seconds; the server normally stops in 1-3 s
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def port_is_free(port: int) -> bool:
@@ -34,35 +24,6 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def start(settings, feedback_db: Path, *args: str, env: dict | None = None) -> tuple[subprocess.Popen, str, list[str]]:
-    command = [
-        sys.executable,
-        "-m",
-        "chatbot",
-        "serve",
-        "--index",
-        str(settings.index_dir),
-        "--corpus",
-        str(settings.corpus_dir),
-        "--feedback-db",
-        str(feedback_db),
-        *args,
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env or ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    timer = threading.Timer(180, process.kill)
-    timer.start()
-    try:
-        for line in process.stdout:
-            lines.append(line)
-            if "running at " in line:
-                return process, line.split("running at ", 1)[1].split()[0], lines
-    finally:
-        timer.cancel()
-    process.kill()
-    pytest.fail("serve did not start:\n" + "".join(lines))
 
 
 def ask(url: str, *questions: str) -> list[dict]:
