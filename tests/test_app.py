@@ -112,11 +112,13 @@ def test_respond_appends_two_messages_and_remembers_which_question_each_answer_b
     assert set(votes) == {1, 3} and label is None and view is None
     chat.vote(votes, 1, False)
     chat.vote(votes, 3, True)
+    store.flush()
     summary = summarize(store.path)
     assert (summary.questions, summary.likes, summary.dislikes) == (2, 1, 1)
     assert summary.disliked[0]["question"] == "How much do medical assistants earn?"
     assert summary.disliked[0]["sections"] == [" › ".join(SALARY)]
     chat.vote(votes, 1, "")  # the thumbs clicked again: the vote is withdrawn
+    store.flush()
     assert summarize(store.path).dislikes == 0
 
 
@@ -211,4 +213,5 @@ def test_failures_inside_the_assistant_become_a_polite_reply(assistant, store, m
     monkeypatch.setattr(assistant, "ask", broken)
     turn = chat.reply("How much do medical assistants earn?", [])
     assert turn.answer.reason == "error" and "went wrong" in turn.answer.answer
+    store.flush()
     assert summarize(store.path).questions == 1
