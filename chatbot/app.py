@@ -230,7 +230,7 @@ def launch(
 ) -> str:
     """Start serving in background threads; the local URL. Stop with `demo.close()`."""
     from .accessibility import PLAIN_MESSAGE_LABELS_JS
-    from .limits import SESSIONS, app_kwargs, guard
+    from .limits import SESSIONS, SHUTDOWN_GRACE_SECONDS, app_kwargs, guard
     from .styles import CSS, theme
 
     demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
@@ -261,6 +261,8 @@ def launch(
         raise ChatbotError(
             f"cannot start the server on {host or '127.0.0.1'}:{port or 7860} ({exc}); pass another --port"
         ) from None
+    # On close, open connections (event streams of questions still waiting) get this long, not forever.
+    demo.server.config.timeout_graceful_shutdown = SHUTDOWN_GRACE_SECONDS
     return url
 
 

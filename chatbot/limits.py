@@ -14,6 +14,7 @@ Gradio is imported inside the functions that need it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextvars import ContextVar
 
@@ -29,6 +30,8 @@ MAX_REQUEST_BYTES = 256 * 1024
 # fails, so 1,000 sessions cost at most ~30 MB.
 SESSIONS = 1000
 REASON_CHARS = 200
+# On shutdown, how long open connections (event streams waiting for an answer) may take to end.
+SHUTDOWN_GRACE_SECONDS = 0.5
 # Whether the request being handled has had its log line (an event that failed inside it).
 _logged: ContextVar[bool] = ContextVar("logged", default=False)
 
@@ -81,7 +84,7 @@ def one_line(exc: BaseException | str) -> str:
 
 class OneLineErrors:
     """ASGI middleware: the size limit, and one log line (never a traceback) for a request that
-    fails or is refused.
+    fails or is refused. A request still open when the server stops is ended quietly.
 
     An exception that escapes Gradio's routes (an unknown API name, an unknown function index)
     becomes a JSON error (404 for a name or index that does not exist, 400 otherwise).
@@ -99,7 +102,7 @@ class OneLineErrors:
             log.warning("refused %s: HTTP 413, %s bytes", where, f"{_content_length(scope):,}")
             await _too_large_response()(scope, receive, send)
             return
-        started = False
+        started = finished = False
         received = 0
         _logged.set(False)
 
@@ -114,7 +117,8 @@ class OneLineErrors:
             return message
 
         async def sending(message) -> None:
-            nonlocal started
+            nonlocal started, finished
+            finished = message["type"] == "http.response.body" and not message.get("more_body", False)
             if message["type"] == "http.response.start":
                 started = True
                 if message["status"] >= 400 and scope.get("method") != "GET" and not _logged.get():
@@ -123,6 +127,13 @@ class OneLineErrors:
 
         try:
             await self.app(scope, receiving, sending)
+        except asyncio.CancelledError:  # the server is stopping and this request's time is up
+            if finished:
+                raise
+            if started:  # an event stream still waiting for an answer: end it
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            else:
+                await _shutting_down()(scope, receive, send)
         except Exception as exc:
             if started:
                 log.warning("failed %s: %s", where, one_line(exc))
@@ -146,6 +157,12 @@ def _too_large_response():
         {"error": f"request too large: at most {MAX_REQUEST_BYTES:,} bytes (a question is read up to 1,000 characters)"},
         status_code=413,
     )
+
+
+def _shutting_down():
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"error": "the server is shutting down; ask again in a moment"}, status_code=503)
 
 
 def _content_length(scope) -> int:
