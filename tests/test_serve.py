@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -136,3 +137,47 @@ def test_load_test_many_sessions_get_correct_answers(real_settings):
     assert data["wrong"] == 0, data["wrong_samples"]
     assert data["inconsistent"] == 0
     assert result.returncode == 0
+
+
+def test_serve_stops_cleanly_with_40_sessions_waiting(real_settings, tmp_path):
+    """SIGTERM while 40 sessions wait on answers: exit 0, no traceback, port free, every answer given is in the feedback file."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from load_test import CONVERSATIONS, QueueSession
+
+    port = free_port()
+    feedback_db = tmp_path / "feedback.sqlite3"
+    process, url, _ = start(real_settings, feedback_db, "--port", str(port))
+    answered: list[dict] = []
+    started = threading.Barrier(41)
+
+    def session() -> None:
+        client = QueueSession(url)
+        started.wait()
+        try:
+            for question, _ in CONVERSATIONS[0] * 20:
+                answered.append(client.ask(question, []))
+        except Exception:  # the server has stopped
+            pass
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=session) for _ in range(40)]
+    try:
+        for thread in threads:
+            thread.start()
+        started.wait()
+        while len(answered) < 40:  # the load is under way
+            threading.Event().wait(0.05)
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=STOP_WITHIN)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for thread in threads:
+            thread.join(timeout=60)
+    output = process.stdout.read()
+    assert code == 0, output
+    assert "Traceback" not in output and "ERROR" not in output, output
+    assert port_is_free(port)
+    assert summarize(feedback_db).questions >= len(answered) > 0
