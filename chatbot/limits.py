@@ -9,7 +9,7 @@
 - A request Gradio cannot handle (an unknown API name, wrong types, a malformed chat history)
   is one log line and a one-line error to its caller, never a traceback.
 
-Gradio is imported inside the functions that need it.
+Gradio is imported inside the functions that need it; this module is imported by `launch`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextvars import ContextVar
+
+from starlette.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ def app_kwargs() -> dict:
     from starlette.middleware import Middleware
 
     return {
-        "exception_handlers": {413: _too_large},
+        "exception_handlers": {TooLarge: _too_large},
         "middleware": [Middleware(OneLineErrors)],
     }
 
@@ -111,9 +113,7 @@ class OneLineErrors:
             message = await receive()
             received += len(message.get("body", b""))
             if received > MAX_REQUEST_BYTES:
-                from starlette.exceptions import HTTPException
-
-                raise HTTPException(413)  # FastAPI passes it on to `_too_large` as it is
+                raise TooLarge  # FastAPI passes an HTTPException on to `_too_large` as it is
             return message
 
         async def sending(message) -> None:
@@ -143,6 +143,13 @@ class OneLineErrors:
             status = 404 if _is_lookup(exc) else 400
             log.warning("refused %s: HTTP %d, %s", where, status, one_line(exc))
             await JSONResponse({"error": one_line(exc)}, status_code=status)(scope, receive, send)
+
+
+class TooLarge(HTTPException):
+    """A request body that grew past `MAX_REQUEST_BYTES` while it was read."""
+
+    def __init__(self) -> None:
+        super().__init__(413)
 
 
 async def _too_large(request, exc):

@@ -12,6 +12,8 @@ question just under the request limit (the most a legitimate client can make the
 then `--unknown` calls to an API name that does not exist, each naming a new session (which
 Gradio creates before it looks the name up).
 Each oversized request's HTTP status is counted, and the server must still answer afterwards.
+The exit code is 0 when the growth after the oversized requests is within `--budget-mb` and the
+server still answers; the session rounds show what the session cap bounds.
 """
 
 from __future__ import annotations
@@ -153,10 +155,11 @@ def main(argv: list[str] | None = None) -> int:
                 after = ask(http, url, "How much do medical assistants earn?")
                 figures["answers_afterwards"] = after.get("reason") == "answered"
                 figures["final_rss_mb"] = final = round(rss_mb(process.pid), 1)
+                figures["oversized_growth_mb"] = round(figures["large"]["rss_mb"] - warm, 1)
                 figures["growth_mb"] = round(final - warm, 1)
         finally:
             stop_server(process)
-    figures["within_budget"] = figures["growth_mb"] <= args.budget_mb and figures["answers_afterwards"]
+    figures["within_budget"] = figures["oversized_growth_mb"] <= args.budget_mb and figures["answers_afterwards"]
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
@@ -175,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         row = figures["unknown_api"]
         print(f"{row['requests']:>4} unknown API    RSS {row['rss_mb']} MiB, statuses {row['statuses']}, {row['seconds']} s")
-        print(f"growth over warm     {figures['growth_mb']} MiB (budget {args.budget_mb:g} MiB)")
+        print(f"growth over warm     {figures['oversized_growth_mb']} MiB after the oversized ones (budget {args.budget_mb:g})")
+        print(f"                     {figures['growth_mb']} MiB after every round (sessions capped, see chatbot/limits.py)")
         print(f"answers afterwards   {figures['answers_afterwards']}")
     return 0 if figures["within_budget"] else 1
 
