@@ -295,10 +295,12 @@ def launch(
     demo, *, host: str | None = None, port: int | None = None, queue_size: int = QUEUE_SIZE, concurrency: int = CONCURRENCY
 ) -> str:
     """Start serving in background threads; the local URL. Stop with `demo.close()`."""
+    from .limits import SESSIONS, SHUTDOWN_GRACE_SECONDS, app_kwargs, guard
     from .page import PAGE_JS
     from .styles import CSS, theme
 
     demo.queue(max_size=queue_size, default_concurrency_limit=concurrency)
+    guard(demo)
     try:
         _, url, _ = demo.launch(
             server_name=host,
@@ -313,6 +315,8 @@ def launch(
             show_error=False,
             footer_links=["api"],
             max_file_size=0,  # the app takes no files: Gradio's upload route refuses every byte (413)
+            app_kwargs=app_kwargs(),  # a request size limit; failed requests are one log line (limits.py)
+            state_session_capacity=SESSIONS,
             theme=theme(),
             css=CSS,
             js=PAGE_JS,
@@ -323,6 +327,8 @@ def launch(
         raise ChatbotError(
             f"cannot start the server on {host or '127.0.0.1'}:{port or 7860} ({exc}); pass another --port"
         ) from None
+    # On close, open connections (event streams of questions still waiting) get this long, not forever.
+    demo.server.config.timeout_graceful_shutdown = SHUTDOWN_GRACE_SECONDS
     return url
 
 

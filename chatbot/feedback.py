@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +25,14 @@ log = logging.getLogger(__name__)
 
 STORED_QUESTION_CHARS = 2000
 STORED_COMMENT_CHARS = 500
+# The writer thread: how long it retries a batch while another process holds the file's lock,
+# how long one try waits for the lock, how many rows go in one transaction and wait in the
+# queue at most, and how long `close` waits for the queue to be written.
+RETRY_SECONDS = 120.0
+BUSY_SECONDS = 1.0
+BATCH_ROWS = 100
+QUEUE_ROWS = 10_000
+CLOSE_SECONDS = 2.0
 # Replies that are not a failure of the guide: small talk and empty messages.
 NOT_DECLINED = (EMPTY, GREETING, THANKS)
 
@@ -75,23 +85,34 @@ class Summary:
 
 
 class FeedbackStore:
-    """A thread-safe log of questions and votes; every write is committed at once."""
+    """A log of questions and votes that never makes an answer wait.
 
-    def __init__(self, path: str | Path) -> None:
+    `log_question` and `vote` put the row on a queue and return at once; one background thread
+    writes the queue to SQLite in order, retrying while another process holds the file's lock
+    (for up to `RETRY_SECONDS`). A question's id is allocated in memory, so a vote can refer to
+    it before it is written. A feedback file deleted while serving is recreated with a warning;
+    rows that are finally lost are counted in one log line. `close` writes what is queued.
+    """
+
+    def __init__(self, path: str | Path, *, retry_seconds: float = RETRY_SECONDS) -> None:
         self.path = Path(path)
-        self._lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            _add_missing_columns(self._db)
-        except (OSError, sqlite3.Error) as exc:
-            raise ChatbotError(f"cannot open the feedback file {self.path} ({exc}); pass --feedback-db PATH") from None
+        self.retry_seconds = retry_seconds
+        self.lost = 0  # rows that could not be written
+        self._queue: queue.Queue[_Row | None] = queue.Queue(QUEUE_ROWS)
+        self._overflow = 0  # rows dropped since the queue was last accepting
+        self._ids = threading.Lock()
+        self._renumbered: dict[int, int] = {}  # an allocated id taken by another writer -> the row's id
+        self._deadline: float | None = None  # set by close(): give up retrying after it
+        self._abandoned = 0  # rows given up at close
+        self._closed = False
+        self._db = self._open()
+        self._identity = _identity(self.path)
+        self._next_id = (self._db.execute("SELECT MAX(id) FROM questions").fetchone()[0] or 0) + 1
+        self._writer = threading.Thread(target=self._write_queue, name="feedback-writer", daemon=True)
+        self._writer.start()
 
     def log_question(self, answer: Answer, *, channel: str) -> int | None:
-        """Record a handled question; its row id (for votes), or None when the write failed."""
+        """Queue a handled question; its id (for votes), or None once the store is closed."""
         row = (
             _now(),
             channel,
@@ -102,42 +123,178 @@ class FeedbackStore:
             plain(answer.answer),
             json.dumps([c.heading for c in answer.citations], ensure_ascii=False),
         )
-        return self._write(
-            "INSERT INTO questions (asked_at, channel, question, interpreted_as, in_scope, reason, answer, sections)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            row,
-        )
+        with self._ids:
+            question_id = self._next_id
+            if not self._enqueue(_Row(_QUESTION, (question_id, *row))):
+                return None
+            self._next_id += 1
+        return question_id
 
     def vote(self, question_id: int, liked: bool | None, comment: str = "") -> None:
         """Thumbs up (True) or down (False) on a logged answer, with an optional "what was wrong?";
         None withdraws the vote. A later vote replaces the earlier one."""
         if liked is None:
-            self._write("DELETE FROM votes WHERE question_id = ?", (question_id,))
+            row = _Row(_UNVOTE, (question_id,))
         else:
             comment = " ".join(plain(comment).split())[:STORED_COMMENT_CHARS]
-            self._write(
+            row = _Row(_VOTE, (question_id, _now(), int(liked), comment))
+        with self._ids:
+            self._enqueue(row)
+
+    def _enqueue(self, row: _Row) -> bool:
+        """Queue a row (under `self._ids`); False when it is dropped."""
+        if self._closed:
+            log.warning("feedback not saved to %s: the store is closed", self.path)
+            return False
+        try:
+            self._queue.put_nowait(row)
+        except queue.Full:  # the file has stayed locked for long: count what is dropped
+            self._overflow += 1
+            self.lost += 1
+            return False
+        if self._overflow:
+            log.warning("feedback: %d rows lost, the write queue to %s was full", self._overflow, self.path)
+            self._overflow = 0
+        return True
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait (at most `timeout` seconds) until every queued row is written or given up."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline and self._writer.is_alive():
+            time.sleep(0.005)
+        return not self._queue.unfinished_tasks
+
+    def close(self, timeout: float = CLOSE_SECONDS) -> None:
+        """Write what is queued (waiting at most `timeout` seconds), then close the file.
+
+        Later writes are dropped with a warning; rows still unwritten are counted as lost.
+        """
+        with self._ids:
+            if self._closed:
+                return
+            self._closed = True
+            self._deadline = time.monotonic() + timeout
+        self._queue.put(None)  # waits for room when full: the writer gives up on a locked file by the deadline
+        self._writer.join(timeout + 0.5)
+        if self._writer.is_alive():  # stuck in SQLite: what is still queued is lost
+            unwritten = self._queue.unfinished_tasks - 1
+            self.lost += unwritten
+            log.warning("feedback: %d rows lost, %s stayed locked past shutdown", unwritten, self.path)
+            return
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, check_same_thread=False, timeout=BUSY_SECONDS)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            _add_missing_columns(db)
+        except (OSError, sqlite3.Error) as exc:
+            raise ChatbotError(f"cannot open the feedback file {self.path} ({exc}); pass --feedback-db PATH") from None
+        return db
+
+    def _write_queue(self) -> None:
+        """The writer thread: rows in the order they came, a batch to a transaction."""
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < BATCH_ROWS and not self._queue.empty():
+                batch.append(self._queue.get())
+            rows = [row for row in batch if row is not None]
+            if rows:
+                self._write_with_retry(rows)
+            for _ in batch:
+                self._queue.task_done()
+            if len(rows) < len(batch):  # close() was called
+                if self._abandoned:
+                    log.warning("feedback: %d rows lost, %s stayed locked past shutdown", self._abandoned, self.path)
+                return
+
+    def _write_with_retry(self, rows: list[_Row]) -> None:
+        give_up = time.monotonic() + self.retry_seconds
+        pause = 0.05
+        while not self._abandoned:
+            try:
+                self._reopen_if_gone()
+                with self._db:
+                    for row in rows:
+                        self._apply(row)
+                return
+            except (sqlite3.Error, ChatbotError) as exc:
+                error = exc
+            if not _retryable(error) or time.monotonic() + pause > give_up:
+                self.lost += len(rows)
+                log.warning("feedback: %d rows lost, not written to %s (%s)", len(rows), self.path, error)
+                return
+            if self._deadline is not None and time.monotonic() + pause > self._deadline:
+                break
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+        self._abandoned += len(rows)  # closing, and the file is still locked: counted in one line at the end
+        self.lost += len(rows)
+
+    def _reopen_if_gone(self) -> None:
+        """A feedback file deleted (or replaced) while serving is recreated, with a warning."""
+        identity = _identity(self.path)
+        if identity == self._identity:
+            return
+        log.warning("feedback file %s was removed while serving; recreating it", self.path)
+        try:
+            self._db.close()
+        except sqlite3.Error:
+            pass
+        self._db = self._open()
+        self._identity = _identity(self.path)
+
+    def _apply(self, row: _Row) -> None:
+        if row.kind == _QUESTION:
+            question_id, *values = row.values
+            columns = "asked_at, channel, question, interpreted_as, in_scope, reason, answer, sections"
+            try:
+                self._db.execute(f"INSERT INTO questions (id, {columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row.values)
+            except sqlite3.IntegrityError:  # another process took the id: the row gets the next free one
+                cursor = self._db.execute(f"INSERT INTO questions ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
+                self._renumbered[question_id] = cursor.lastrowid
+        elif row.kind == _VOTE:
+            question_id, *values = row.values
+            self._db.execute(
                 "INSERT INTO votes (question_id, voted_at, liked, comment) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT(question_id) DO UPDATE SET"
                 " voted_at = excluded.voted_at, liked = excluded.liked, comment = excluded.comment",
-                (question_id, _now(), int(liked), comment),
+                (self._renumbered.get(question_id, question_id), *values),
             )
+        else:
+            question_id = row.values[0]
+            self._db.execute("DELETE FROM votes WHERE question_id = ?", (self._renumbered.get(question_id, question_id),))
 
-    def _write(self, sql: str, params: tuple) -> int | None:
-        try:
-            with self._lock, self._db:
-                return self._db.execute(sql, params).lastrowid
-        except sqlite3.Error as exc:
-            log.warning("feedback not saved to %s: %s", self.path, exc)
-            return None
 
-    def close(self) -> None:
-        """Commit and close; later writes are dropped with a warning."""
-        with self._lock:
-            try:
-                self._db.commit()
-                self._db.close()
-            except sqlite3.Error:
-                pass
+@dataclass(frozen=True)
+class _Row:
+    """One queued write: a question, a vote or a withdrawn vote, with its values."""
+
+    kind: str
+    values: tuple
+
+
+_QUESTION, _VOTE, _UNVOTE = "question", "vote", "unvote"
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """What tells a file from its replacement: (device, inode), or None when it is gone."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _retryable(error: Exception) -> bool:
+    """A lock held by another writer passes; anything else (a full disk, a bad file) is final."""
+    return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:

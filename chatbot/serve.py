@@ -1,18 +1,22 @@
 """`python -m chatbot serve`: load (or build) the index, start the chat window, stop cleanly.
 
-SIGTERM and Ctrl-C both stop the server within a few seconds: the port is released and the
-feedback file is committed and closed.
+SIGTERM and Ctrl-C both stop the server within a second or so, however many questions are
+waiting: the queue takes no more, answers being computed finish, event streams still open get
+half a second (`limits.SHUTDOWN_GRACE_SECONDS`) and are then ended, the feedback queue is written and the file closed.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import secrets
 import signal
 import socket
+import sys
 import threading
 from pathlib import Path
+from typing import NoReturn
 
 from .errors import ChatbotError
 from .settings import Settings
@@ -41,8 +45,8 @@ def register(commands, common: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=serve)
 
 
-def serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the chat window until SIGTERM or Ctrl-C."""
+def serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
+    """Run the chat window until SIGTERM or Ctrl-C, then end the process (exit code 0)."""
     from .app import ChatApp, build_app, launch
     from .assistant import Assistant
     from .feedback import FeedbackStore
@@ -52,6 +56,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.with_overrides(feedback_db=args.feedback_db)
     if args.port is not None:
         _check_port(args.host, args.port)
+    logging.getLogger("uvicorn.error").addFilter(_QuietCancel())
     previous = signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)  # even when started in the background with SIGINT ignored
     store = demo = None
@@ -82,7 +87,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
             store.close()
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    return 0
+    _exit_at_once(0)
 
 
 def browser_secret(folder: Path) -> str | None:
@@ -115,6 +120,25 @@ def _check_port(host: str, port: int) -> None:
             sock.bind((host, port))
         except OSError as exc:
             raise ChatbotError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); pass another --port") from None
+
+
+def _exit_at_once(code: int) -> NoReturn:
+    """End the process now that everything is written and closed: the interpreter's own teardown
+    (freeing the model, the index and Gradio) would add ~1 s to every stop."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+class _QuietCancel(logging.Filter):
+    """Uvicorn's line for the event streams still open when the server stops: expected, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Cancel %s running task(s)")
 
 
 def _interrupt(signum, frame) -> None:

@@ -5,6 +5,7 @@ percentiles, errors and wrong answers (as a table, or JSON with --json).
     .venv/bin/python scripts/load_test.py                      # 20 sessions x 5 questions
     .venv/bin/python scripts/load_test.py --sessions 50 --concurrency 4 --json
     .venv/bin/python scripts/load_test.py --url http://127.0.0.1:7860/   # an app already running
+    .venv/bin/python scripts/load_test.py --sessions 40 --questions 10 --sigterm-after 3   # SIGTERM mid-load
 
 Answers are checked, not just timed: plainly worded questions must cite their section, and
 every session asking the same (question, history) must get the identical answer, which would
@@ -331,8 +332,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", help="corpus folder for the started app")
     parser.add_argument("--model", help="model for the started app")
     parser.add_argument("--start-timeout", type=float, default=300, help="seconds to wait for the app to start")
+    parser.add_argument(
+        "--sigterm-after",
+        type=float,
+        metavar="SECONDS",
+        help="send SIGTERM to the started app this long into the load (queue driver) and report how long it took to exit",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
+    if args.sigterm_after is not None:
+        if args.url:
+            parser.error("--sigterm-after needs the app this script starts (no --url)")
+        return shutdown_under_load(args)
 
     settings = {
         "driver": args.driver,
@@ -359,6 +370,63 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(json.dumps(data, indent=2) if args.json else format_table(data))
     return 0 if not (data["errors"] or data["wrong"] or data["inconsistent"]) else 1
+
+
+def shutdown_under_load(args: argparse.Namespace) -> int:
+    """Start the app, load it with every session at once, SIGTERM it mid-load: seconds to exit."""
+    with tempfile.TemporaryDirectory(prefix="load-test-") as folder:
+        process, url = start_server(args, Path(folder) / "feedback.sqlite3")
+        clients = [QueueSession(url) for _ in range(args.sessions)]  # gradio_client's threads print every lost connection
+        counts = {"answered": 0, "failed": 0, "in_flight": 0}
+        lock = threading.Lock()
+
+        def session(client) -> None:
+            history: list[str] = []
+            for question, _ in CONVERSATIONS[0] * args.questions:
+                with lock:
+                    counts["in_flight"] += 1
+                try:
+                    client.ask(question, history)
+                    outcome = "answered"
+                except Exception:  # the server has gone: this session is over
+                    outcome = "failed"
+                with lock:
+                    counts["in_flight"] -= 1
+                    counts[outcome] += 1
+                if outcome == "failed":
+                    return
+                history.append(question)
+
+        threads = [threading.Thread(target=session, args=(c,), daemon=True) for c in clients]
+        for thread in threads:
+            thread.start()
+        time.sleep(args.sigterm_after)
+        with lock:
+            before = dict(counts)
+        seconds = stop_server(process)
+        for thread in threads:
+            thread.join(timeout=30)
+        for client in clients:
+            try:
+                client.close()
+            except Exception:
+                pass
+    data = {
+        "sessions": args.sessions,
+        "driver": "queue",
+        "answered_before_sigterm": before["answered"],
+        "in_flight_at_sigterm": before["in_flight"],
+        "shutdown_seconds": round(seconds, 3),
+        "exit_code": process.returncode,
+    }
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print(
+            f"SIGTERM after {args.sigterm_after:g} s with {before['in_flight']} of {args.sessions} sessions waiting on an answer "
+            f"({before['answered']} answered so far): exited in {seconds:.2f} s with code {process.returncode}"
+        )
+    return 0 if process.returncode == 0 else 1
 
 
 def _percentile(values: list[float], percent: float) -> float | None:

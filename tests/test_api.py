@@ -129,8 +129,10 @@ def test_sections_and_section_text(client, assistant):
 
 
 def test_api_questions_are_logged(client, server):
+    server[1].flush()
     before = summarize(server[1].path).questions
     ask(client, "What is the capital of France?")
+    server[1].flush()
     summary = summarize(server[1].path)
     assert summary.questions == before + 1
     assert "what is the capital of france?" in [r["question"] for r in summary.top_declined]

@@ -111,12 +111,14 @@ def test_respond_appends_two_messages_and_remembers_which_question_each_answer_b
     assert [i for i, _ in state.votes] == [1, 3]
     assert chat.vote(state, 1, False, "wanted hourly pay") and chat.vote(state, 3, True)
     assert not chat.vote(state, 2, True)  # a user message has no answer to rate
+    store.flush()
     summary = summarize(store.path)
     assert (summary.questions, summary.likes, summary.dislikes) == (2, 1, 1)
     assert summary.disliked[0]["question"] == "How much do medical assistants earn?"
     assert summary.disliked[0]["sections"] == [" › ".join(SALARY)]
     assert summary.disliked[0]["comment"] == "wanted hourly pay"
     chat.vote(state, 1, "")  # the thumbs clicked again: the vote is withdrawn
+    store.flush()
     assert summarize(store.path).dislikes == 0
 
 
@@ -269,6 +271,7 @@ def test_failures_inside_the_assistant_become_a_polite_reply(assistant, store, m
     monkeypatch.setattr(assistant, "ask", broken)
     turn = chat.reply("How much do medical assistants earn?", [])
     assert turn.answer.reason == "error" and "went wrong" in turn.answer.answer
+    store.flush()
     assert summarize(store.path).questions == 1
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
+from chatbot import feedback
 from chatbot.answer import ANSWERED, GREETING, MEDICAL_ADVICE, NOT_IN_GUIDE, Answer, Citation
 from chatbot.chunking import Passage
 from chatbot.cli import main
@@ -37,6 +40,7 @@ def store(tmp_path):
 def test_questions_and_votes_are_stored_with_answer_and_cited_sections(store):
     qid = store.log_question(answered("How much do MAs earn?"), channel="chat")
     store.vote(qid, False)
+    store.flush()
     row = (
         sqlite3.connect(store.path)
         .execute(
@@ -59,6 +63,7 @@ def test_summary_ranks_declined_questions_and_lists_disliked_answers(store):
     store.vote(disliked, True)
     store.vote(disliked, False)  # changed their mind: one vote per answer, the latest counts
 
+    store.flush()
     summary = summarize(store.path)
     assert (summary.questions, summary.answered, summary.declined) == (7, 2, 4)
     assert (summary.likes, summary.dislikes) == (1, 1)
@@ -84,6 +89,7 @@ def test_writes_from_many_threads_are_all_kept(store):
         thread.start()
     for thread in threads:
         thread.join()
+    store.flush()
     summary = summarize(store.path)
     assert (summary.questions, summary.likes, summary.dislikes) == (320, 160, 160)
 
@@ -92,6 +98,7 @@ def test_odd_text_is_stored_without_failing(store):
     question = "what\x00 is\ud800 a CMA? " + "x" * 50_000
     qid = store.log_question(declined(question), channel="api")
     assert qid is not None
+    store.flush()
     stored = sqlite3.connect(store.path).execute("SELECT question FROM questions").fetchone()[0]
     assert stored.startswith("what is\ufffd a CMA?") and len(stored) == 2000
 
@@ -113,6 +120,7 @@ def test_cli_prints_the_summary_as_text_and_json(store, capsys):
     store.log_question(declined("What is the capital of France?"), channel="chat")
     store.vote(store.log_question(answered("pay?"), channel="chat"), False)
 
+    store.flush()
     assert main(["feedback", "--feedback-db", str(store.path)]) == 0
     text = capsys.readouterr().out
     assert "Most-asked declined questions:" in text and "what is the capital of france?" in text
@@ -135,11 +143,13 @@ def test_cli_on_a_missing_file_says_so_and_creates_nothing(tmp_path, capsys, mon
 def test_a_dislike_keeps_what_was_wrong_and_the_summary_shows_it(store):
     qid = store.log_question(answered("pay in Texas?"), channel="chat")
     store.vote(qid, False, "It gave the national figure,\n not Texas " + "x" * 900)
+    store.flush()
     summary = summarize(store.path)
     comment = summary.disliked[0]["comment"]
     assert comment.startswith("It gave the national figure, not Texas x") and len(comment) == 500
     assert "wrong:  It gave the national figure" in format_summary(summary)
     store.vote(qid, False)  # a later vote without words replaces the earlier comment
+    store.flush()
     assert summarize(store.path).disliked[0]["comment"] == ""
 
 
@@ -161,3 +171,85 @@ def test_a_feedback_file_from_before_comments_is_upgraded_and_still_summarised(t
     store.vote(1, False, "wrong section")
     store.close()
     assert summarize(path).disliked[0]["comment"] == "wrong section"
+
+
+@pytest.fixture()
+def quick_retry(monkeypatch):
+    """One try at the file's lock waits 0.1 s instead of 1 s (as many tries, in less time)."""
+    monkeypatch.setattr(feedback, "BUSY_SECONDS", 0.1)
+
+
+def hold_lock(path) -> sqlite3.Connection:
+    """Another process's writer: a connection holding the file's write lock until it commits."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_a_lock_held_past_the_timeout_delays_no_question_and_loses_no_row(tmp_path, quick_retry, caplog):
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    holder = hold_lock(store.path)
+    ids = [store.log_question(answered(f"pay {n}?"), channel="api") for n in range(5)]
+    store.vote(ids[2], False, "too vague")  # a vote on a question not yet written
+    time.sleep(0.5)  # the writer tries (and waits 0.1 s for the lock) several times meanwhile
+    assert holder.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 0
+    holder.execute("COMMIT")
+    holder.close()
+    assert store.flush()
+    summary = summarize(store.path)
+    assert ids == list(range(1, 6)) and store.lost == 0 and "lost" not in caplog.text
+    assert (summary.questions, summary.dislikes) == (5, 1)
+    assert summary.disliked[0]["question"] == "pay 2?" and summary.disliked[0]["comment"] == "too vague"
+    store.close()
+
+
+def test_a_feedback_file_deleted_while_serving_is_recreated_and_keeps_later_rows(store, caplog):
+    store.log_question(answered("before"), channel="chat")
+    assert store.flush()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store.path}{suffix}").unlink(missing_ok=True)
+    qid = store.log_question(answered("after"), channel="chat")
+    store.vote(qid, True)
+    store.log_question(declined("What is the capital of France?"), channel="api")
+    assert store.flush()
+    summary = summarize(store.path)
+    assert (summary.questions, summary.likes, summary.declined) == (2, 1, 1)
+    assert "was removed while serving; recreating it" in caplog.text and store.lost == 0
+
+
+def test_close_writes_what_is_queued(tmp_path, quick_retry):
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    holder = hold_lock(store.path)
+    for n in range(50):
+        store.vote(store.log_question(answered(f"q{n}"), channel="chat"), n % 2 == 0)
+    releaser = threading.Timer(0.3, lambda: (holder.execute("COMMIT"), holder.close()))
+    releaser.start()
+    store.close(timeout=30)  # waits for the lock to go, then writes all 100 rows
+    releaser.join()
+    summary = summarize(store.path)
+    assert (summary.questions, summary.likes, summary.dislikes, store.lost) == (50, 25, 25, 0)
+
+
+def test_rows_still_locked_at_close_are_lost_in_one_counted_line(tmp_path, quick_retry, caplog):
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    holder = hold_lock(store.path)
+    for n in range(5):
+        store.log_question(answered(f"q{n}"), channel="chat")
+    store.close(timeout=0.3)
+    holder.execute("COMMIT")
+    holder.close()
+    lost = [r.getMessage() for r in caplog.records if "lost" in r.getMessage()]
+    assert store.lost == 5 and len(lost) == 1 and lost[0].startswith("feedback: 5 rows lost")
+    assert summarize(store.path).questions == 0
+
+
+def test_two_stores_on_one_file_keep_each_vote_on_its_own_question(tmp_path):
+    first, second = FeedbackStore(tmp_path / "feedback.sqlite3"), FeedbackStore(tmp_path / "feedback.sqlite3")
+    one = first.log_question(answered("first's question"), channel="chat")
+    two = second.log_question(answered("second's question"), channel="chat")  # the same id: written as the next one
+    assert first.flush() and one == two
+    second.vote(two, False)
+    first.close()
+    second.close()
+    summary = summarize(tmp_path / "feedback.sqlite3")
+    assert summary.questions == 2 and [r["question"] for r in summary.disliked] == ["second's question"]

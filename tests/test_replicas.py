@@ -8,8 +8,9 @@ import subprocess
 import sys
 import time
 
-from test_serve import ENV, ROOT, ask, free_port, start
+from test_serve import ask
 
+from helpers.serve_process import ENV, ROOT, free_port, start
 from helpers.tiny_bank import BANK, NEW_LINE, write_bank
 
 

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
 from chatbot.feedback import summarize
+from helpers.serve_process import ENV, ROOT, free_port, start
 
-ROOT = Path(__file__).resolve().parent.parent
-ENV = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1")
 STOP_WITHIN = 10  # seconds; the server normally stops in 1-3 s
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def port_is_free(port: int) -> bool:
@@ -34,35 +25,6 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def start(settings, feedback_db: Path, *args: str, env: dict | None = None) -> tuple[subprocess.Popen, str, list[str]]:
-    command = [
-        sys.executable,
-        "-m",
-        "chatbot",
-        "serve",
-        "--index",
-        str(settings.index_dir),
-        "--corpus",
-        str(settings.corpus_dir),
-        "--feedback-db",
-        str(feedback_db),
-        *args,
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env or ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    timer = threading.Timer(180, process.kill)
-    timer.start()
-    try:
-        for line in process.stdout:
-            lines.append(line)
-            if "running at " in line:
-                return process, line.split("running at ", 1)[1].split()[0], lines
-    finally:
-        timer.cancel()
-    process.kill()
-    pytest.fail("serve did not start:\n" + "".join(lines))
 
 
 def ask(url: str, *questions: str) -> list[dict]:
@@ -175,3 +137,47 @@ def test_load_test_many_sessions_get_correct_answers(real_settings):
     assert data["wrong"] == 0, data["wrong_samples"]
     assert data["inconsistent"] == 0
     assert result.returncode == 0
+
+
+def test_serve_stops_cleanly_with_40_sessions_waiting(real_settings, tmp_path):
+    """SIGTERM while 40 sessions wait on answers: exit 0, no traceback, port free, every answer given is in the feedback file."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from load_test import CONVERSATIONS, QueueSession
+
+    port = free_port()
+    feedback_db = tmp_path / "feedback.sqlite3"
+    process, url, _ = start(real_settings, feedback_db, "--port", str(port))
+    answered: list[dict] = []
+    started = threading.Barrier(41)
+
+    def session() -> None:
+        client = QueueSession(url)
+        started.wait()
+        try:
+            for question, _ in CONVERSATIONS[0] * 20:
+                answered.append(client.ask(question, []))
+        except Exception:  # the server has stopped
+            pass
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=session) for _ in range(40)]
+    try:
+        for thread in threads:
+            thread.start()
+        started.wait()
+        while len(answered) < 40:  # the load is under way
+            threading.Event().wait(0.05)
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=STOP_WITHIN)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for thread in threads:
+            thread.join(timeout=60)
+    output = process.stdout.read()
+    assert code == 0, output
+    assert "Traceback" not in output and "ERROR" not in output, output
+    assert port_is_free(port)
+    assert summarize(feedback_db).questions >= len(answered) > 0

@@ -18,13 +18,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(assistant, folder: Path) -> Iterator[tuple[str, FeedbackStore]]:
-    """Serve `assistant` with a feedback store in `folder`; yield (url, store), then stop both."""
+def running_app(assistant, folder: Path) -> Iterator[tuple[str, FeedbackStore, object]]:
+    """Serve `assistant` with a feedback store in `folder`; yield (url, store, Gradio Blocks), then stop both."""
     store = FeedbackStore(folder / "feedback.sqlite3")
     demo = build_app(ChatApp(assistant, store))
     url = launch(demo, host="127.0.0.1", port=free_port())
     try:
-        yield url, store
+        yield url, store, demo
     finally:
         demo.close(verbose=False)
         store.close()
