@@ -7,11 +7,9 @@ The lines may come from `feedback --suggest`: its `"suggested"` object is droppe
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from .chunking import chunk_documents
 from .corpus import load_corpus
 from .errors import ChatbotError
 from .jsonl import read_jsonl
+from .locks import exclusive
 
 SUGGESTED = "suggested"  # context `feedback --suggest` adds for the owner; not part of the bank
 
@@ -112,16 +111,9 @@ def _append(path: Path, lines: list[str]) -> None:
         os.close(descriptor)
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def _locked(path: Path):
     """One writer of a bank at a time (a lock file beside it: the bank itself is replaced, not written)."""
-    try:
-        handle = path.with_name(f".{path.name}.lock").open("a")
-    except OSError as exc:
-        raise ChatbotError(f"cannot lock {path} ({exc.strerror or exc}); is the corpus folder writable?") from None
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return exclusive(
+        path.with_name(f".{path.name}.lock"),
+        lambda exc: ChatbotError(f"cannot lock {path} ({exc.strerror or exc}); is the corpus folder writable?"),
+    )

@@ -6,15 +6,12 @@ interrupted build leaves the previous index usable; a rebuild embeds only change
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +43,7 @@ from .index import (
     remember_verified,
     sentence_embed_texts,
 )
+from .locks import exclusive
 from .manifest import MANIFEST, Manifest, corpus_hashes, file_sha256, read_manifest, staleness
 from .models import check_weights, model_source
 from .neighbours import write_bank
@@ -328,19 +326,12 @@ def _remove_old_builds(index_dir: Path, *, keep: set[str]) -> None:
                 path.unlink(missing_ok=True)
 
 
-@contextmanager
-def _build_lock(index_dir: Path) -> Iterator[None]:
+def _build_lock(index_dir: Path):
     """One build at a time per index folder (a second waits for the first)."""
-    try:
-        handle = (index_dir / ".lock").open("w")
-    except OSError as exc:
-        raise IndexError_(f"cannot write to the index folder {index_dir} ({exc.strerror}); pass another --index") from None
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return exclusive(
+        index_dir / ".lock",
+        lambda exc: IndexError_(f"cannot write to the index folder {index_dir} ({exc.strerror}); pass another --index"),
+    )
 
 
 def _fsync_tree(folder: Path) -> None:

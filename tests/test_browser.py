@@ -282,24 +282,23 @@ def test_the_conversation_survives_a_reload(page):
     assert "How long is a medical assistant program?" in page.locator("#chat .reply-card").last.inner_text()
 
 
+def tab_to(page, css_class: str, presses: int) -> None:
+    """Press Tab until the focused element has `css_class`; fail after `presses`."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("c => document.activeElement.classList.contains(c)", css_class):
+            return
+    pytest.fail(f"no .{css_class} reached with {presses} presses of Tab")
+
+
 def test_keyboard_only(page):
     page.keyboard.type("How much do medical assistants earn?")  # the box has the focus on load
     page.keyboard.press("Enter")
     page.wait_for_selector("#chat .reply-card")
-    for _ in range(40):
-        page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement.classList.contains('cite')"):
-            break
-    else:
-        pytest.fail("the source marker cannot be reached with Tab")
+    tab_to(page, "cite", 40)
     page.keyboard.press("Enter")
     assert until(lambda: page.evaluate("() => document.activeElement.classList.contains('source-card')"))
-    for _ in range(10):
-        page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement.classList.contains('copy-answer')"):
-            break
-    else:
-        pytest.fail("the copy button cannot be reached with Tab")
+    tab_to(page, "copy-answer", 10)
     page.keyboard.press("Enter")
     assert until(lambda: page.locator("#chat button.copy-answer").inner_text() == "Copied")
     copied = page.evaluate("() => navigator.clipboard.readText()")
