@@ -10,7 +10,6 @@ from .answer import ANSWERED, EMPTY, NOT_IN_GUIDE, Answer, Hit, compose
 from .decision import decide
 from .index import LoadedIndex, ensure_index, load_index
 from .places import states_named
-from .query import Reader
 from .question_kinds import asks_rules
 from .reasons import Reason
 from .retrieval import Retriever
@@ -38,8 +37,8 @@ class Assistant:
     def __init__(self, index: LoadedIndex) -> None:
         self.index = index
         self.retriever = Retriever(index)
-        self.reader = Reader.for_guide(index.passages, index.encoder.known_words())
-        self.states = frozenset(states_named(" ".join(p.text for p in index.passages)))
+        self.reader = index.glossary.reader(index.encoder.known_words())
+        self.states = index.glossary.states
 
     @classmethod
     def load(cls, settings: Settings | None = None, *, build: bool = False, progress: bool = False) -> Assistant:
