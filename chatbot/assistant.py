@@ -13,7 +13,6 @@ from .decision import Decision, decide
 from .followups import follow_ups
 from .index import LoadedIndex, ensure_index, load_index
 from .places import states_named
-from .query import Reader
 from .question_kinds import asks_rules
 from .reasons import Reason
 from .retrieval import Retriever
@@ -42,8 +41,8 @@ class Assistant:
     def __init__(self, index: LoadedIndex) -> None:
         self.index = index
         self.retriever = Retriever(index)
-        self.reader = Reader.for_guide(index.passages, index.encoder.known_words())
-        self.states = frozenset(states_named(" ".join(p.text for p in index.passages)))
+        self.reader = index.glossary.reader(index.encoder.known_words())
+        self.states = index.glossary.states
         self._sections = tuple(dict.fromkeys(p.section for p in index.passages))
 
     @classmethod

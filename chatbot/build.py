@@ -24,6 +24,7 @@ from .corpus import load_corpus
 from .embedding import ModelInfo, resolve_model, weights_sha256
 from .errors import IndexCorruptError, IndexError_, IndexMissingError, IndexStaleError, ModelError
 from .finetune import fine_tuned
+from .glossary import GLOSSARY, Glossary
 from .index import (
     CACHE,
     CHECKED_FILES,
@@ -43,13 +44,14 @@ from .index import (
     remember_verified,
     sentence_embed_texts,
 )
+from .lexical import LEXICAL, LexicalIndex
 from .locks import exclusive
 from .manifest import MANIFEST, Manifest, corpus_hashes, file_sha256, read_manifest, staleness
 from .models import check_weights, model_source
 from .neighbours import write_bank
-from .query import Reader
 from .settings import Settings
 from .tuning import Tuning
+from .vector_cache import VectorCache, read_cache
 from .vector_store import vector_index
 
 log = logging.getLogger(__name__)
@@ -115,10 +117,15 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
         folder = index_dir / f".tmp-build-{os.getpid()}-{time.time_ns()}"
         folder.mkdir()
         try:
-            vectors = _Vectors(model, _read_cache(previous[0] if previous else None, model.weights_sha256), progress)
+            encoders = _Encoders(folder, previous, model, progress)
+            cached = read_cache(previous[0] / CACHE, model.weights_sha256) if previous else None
+            vectors = VectorCache(encoders.encode, cached)
             dimension = _write_vectors(folder, passages, vectors)
-            query_encoder = _place_query_encoder(folder, previous, model, vectors)
+            query_encoder = encoders.place()
             _write_passages(folder / PASSAGES, passages)
+            LexicalIndex.build(passages).save(folder / LEXICAL)
+            glossary = Glossary.of_guide(passages)
+            glossary.save(folder / GLOSSARY)
             manifest = Manifest(
                 model=settings.model,
                 model_path=str(model.path),
@@ -141,10 +148,10 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
                 if query_encoder == "onnx"
                 else {},
             )
-            reader = Reader.for_guide(passages, load_query_encoder(folder, manifest).known_words())
+            reader = glossary.reader(load_query_encoder(folder, manifest).known_words())
             read = [reader.read(q.question) for q in bank]
             write_bank(folder, bank, vectors.embed([r.dense for r in read]).reshape(len(bank), dimension))
-            vectors.save(folder / CACHE)
+            vectors.save(folder / CACHE, model.weights_sha256)
             tuning = _fit_tuning(open_build(folder, manifest), [r.lexical for r in read], bank)
             manifest = replace(
                 manifest,
@@ -170,68 +177,70 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
     )
 
 
-class _Vectors:
-    """Text vectors for one build: from the previous build's cache by text hash, else embedded now."""
+class _Encoders:
+    """The build's encoders: the query encoder placed in the new build (the previous build's when
+    the model is the same, else exported to ONNX), and what embeds the corpus (that ONNX encoder on
+    every core, or sentence-transformers when the export failed), each made on first use."""
 
-    def __init__(self, model: ModelInfo, cache: dict[str, np.ndarray], progress: bool) -> None:
-        self.model, self.cache, self.progress = model, cache, progress
-        self.used: set[str] = set()
-        self.embedded = 0
-        self._encoder = None
+    def __init__(self, folder: Path, previous: tuple[Path, Manifest] | None, model: ModelInfo, progress: bool) -> None:
+        self.folder, self.previous, self.model, self.progress = folder, previous, model, progress
+        self.kind = ""  # "onnx" or "sentence-transformers" once placed
+        self._torch_encoder = None
 
-    @property
-    def encoder(self):
-        """sentence-transformers with the build's model, loaded on first use."""
-        if self._encoder is None:
-            from .embedding import SentenceTransformerEncoder
+    def place(self) -> str:
+        """Put the query encoder in the build folder; return its kind."""
+        if self.kind:
+            return self.kind
+        if self.previous is not None:
+            old_folder, old = self.previous
+            if old.query_encoder == "onnx" and old.model_sha256 == self.model.weights_sha256 and (old_folder / ENCODER).is_dir():
+                shutil.copytree(old_folder / ENCODER, self.folder / ENCODER, copy_function=os.link)
+                self.kind = "onnx"
+                return self.kind
+        from .embedding import SentenceTransformerEncoder, export_onnx_apart
 
-            self._encoder = SentenceTransformerEncoder(self.model, progress=self.progress)
-        return self._encoder
+        if export_onnx_apart(self.model, self.folder / ENCODER, progress=self.progress):
+            self.kind = "onnx"
+        else:
+            self.kind = "sentence-transformers"
+            self._torch_encoder = SentenceTransformerEncoder(self.model, progress=self.progress)
+        return self.kind
 
-    @property
-    def embedded_any(self) -> bool:
-        """Whether this build loaded the model (to embed a text no earlier build had)."""
-        return self._encoder is not None
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors of many texts (a progress bar when the build shows progress)."""
+        if self.place() == "onnx":
+            from .embedding import OnnxEncoder
 
-    @property
-    def reused(self) -> int:
-        return len(self.used) - self.embedded
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
-        missing = sorted({k: t for k, t in zip(keys, texts) if k not in self.cache}.items())
-        if missing:
-            log.info("embedding %d new texts (%d reused)", len(missing), len(set(keys)) - len(missing))
-            self.cache.update(zip((k for k, _ in missing), self.encoder.encode([t for _, t in missing], progress=self.progress)))
-            self.embedded += len(missing)
-        self.used.update(keys)
-        if not keys:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.vstack([self.cache[k] for k in keys]).astype(np.float32)
-
-    def save(self, path: Path) -> None:
-        used = sorted(self.used)
-        np.savez(path, keys=np.array(used), vectors=np.vstack([self.cache[k] for k in used]), model=self.model.weights_sha256)
+            return OnnxEncoder(self.folder / ENCODER, bulk=True).encode_batched(texts, workers=_cores(), progress=self.progress)
+        return self._torch_encoder.encode(texts, progress=self.progress)
 
 
-def _write_vectors(folder: Path, passages: list[Passage], vectors: _Vectors) -> int:
-    """Write the passage, sentence and heading vectors; return the dimension."""
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _write_vectors(folder: Path, passages: list[Passage], vectors: VectorCache) -> int:
+    """Write the passage, sentence and heading vectors; return the dimension.
+
+    Every text is embedded in one call (one progress bar); each index is written and freed before
+    the next is made, so the vectors are held at most twice."""
     import faiss
 
     per_passage = [sentence_embed_texts(p) for p in passages]
-    sentences = [t for own in per_passage for t in own]
-    matrix = vectors.embed([embed_text(p) for p in passages] + sentences + [heading_embed_text(p) for p in passages])
-    n, m = len(passages), len(sentences)
-    for name, rows in ((PASSAGE_VECTORS, matrix[:n]), (SENTENCE_VECTORS, matrix[n : n + m])):
-        faiss.write_index(vector_index(rows), str(folder / name))
     counts = [len(own) for own in per_passage]
-    np.save(folder / HEADING_VECTORS, heading_vectors(matrix[n + m :], matrix[:n], matrix[n : n + m], counts))
-    return matrix.shape[1]
+    sentences = [t for own in per_passage for t in own]
+    headings = [heading_embed_text(p) for p in passages]
+    vectors.add([embed_text(p) for p in passages] + sentences + headings)  # each distinct text once, in one call
+    passage_rows, sentence_rows = vectors.embed([embed_text(p) for p in passages]), vectors.embed(sentences)
+    faiss.write_index(vector_index(passage_rows), str(folder / PASSAGE_VECTORS))
+    faiss.write_index(vector_index(sentence_rows), str(folder / SENTENCE_VECTORS))
+    np.save(folder / HEADING_VECTORS, heading_vectors(vectors.embed(headings), passage_rows, sentence_rows, counts))
+    return passage_rows.shape[1]
 
 
 def _fit_tuning(index: LoadedIndex, lexical_texts: list[str], bank: list[BankQuestion]) -> Tuning:
     """Weights and the scope rule fitted on the bank (defaults when it holds too little to fit)."""
-    from .lexical import LexicalIndex
     from .retrieval import guide_signals
     from .tuning import Evidence, fit
 
@@ -242,7 +251,7 @@ def _fit_tuning(index: LoadedIndex, lexical_texts: list[str], bank: list[BankQue
     gold = np.zeros((len(bank), len(index.passages)), dtype=bool)
     gold[keys.rows, keys.passages] = True
     evidence = Evidence(
-        signals=guide_signals(index, LexicalIndex(index.passages), keys.vectors, lexical_texts),
+        signals=guide_signals(index, index.lexical, keys.vectors, lexical_texts),
         bank_sims=keys.vectors @ keys.vectors.T,
         answered=keys.answered,
         gold=gold,
@@ -267,27 +276,6 @@ def heading_vectors(headings: np.ndarray, passages: np.ndarray, sentences: np.nd
         mean = sentences[starts[i] : starts[i] + counts[i]].mean(axis=0)
         out[i] = mean / np.linalg.norm(mean)
     return out
-
-
-def _place_query_encoder(folder: Path, previous: tuple[Path, Manifest] | None, model: ModelInfo, vectors: _Vectors) -> str:
-    if previous is not None and not vectors.embedded_any:  # nothing new was embedded: the model is as it was
-        old_folder, old = previous
-        if old.query_encoder == "onnx" and old.model_sha256 == model.weights_sha256 and (old_folder / ENCODER).is_dir():
-            shutil.copytree(old_folder / ENCODER, folder / ENCODER, copy_function=os.link)
-            return "onnx"
-    return "onnx" if vectors.encoder.export_onnx(folder / ENCODER) else "sentence-transformers"
-
-
-def _read_cache(previous: Path | None, model_sha: str) -> dict[str, np.ndarray]:
-    if previous is None:
-        return {}
-    try:
-        with np.load(previous / CACHE) as data:
-            if str(data["model"]) != model_sha:
-                return {}
-            return dict(zip(data["keys"].tolist(), data["vectors"]))
-    except (OSError, ValueError, KeyError):
-        return {}
 
 
 def _write_passages(path: Path, passages: list[Passage]) -> None:

@@ -16,6 +16,8 @@ import numpy as np
 from .chunking import Passage, list_units
 from .embedding import Encoder, resolve_model
 from .errors import REBUILD_HINT, IndexCorruptError, IndexError_, IndexMissingError, IndexStaleError
+from .glossary import GLOSSARY, Glossary
+from .lexical import LEXICAL, LexicalIndex
 from .manifest import Manifest, file_sha256, read_manifest, rebuild_hint, staleness
 from .neighbours import BANK_QUESTIONS, BANK_VECTORS, BankKeys, read_bank_keys
 from .settings import Settings
@@ -31,7 +33,18 @@ HEADING_VECTORS = "headings.npy"
 CACHE = "vectors.npz"
 ENCODER = "encoder"
 VERIFIED = ".verified.json"  # identities of files whose sha256 matched the manifest
-CHECKED_FILES = (PASSAGES, PASSAGE_VECTORS, SENTENCE_VECTORS, HEADING_VECTORS, CACHE, BANK_QUESTIONS, BANK_VECTORS)
+# every file of a build but the manifest and the encoder (which the manifest lists on its own)
+CHECKED_FILES = (
+    PASSAGES,
+    PASSAGE_VECTORS,
+    SENTENCE_VECTORS,
+    HEADING_VECTORS,
+    CACHE,
+    BANK_QUESTIONS,
+    BANK_VECTORS,
+    LEXICAL,
+    GLOSSARY,
+)
 
 
 @dataclass
@@ -48,6 +61,8 @@ class LoadedIndex:
     heading_vectors: np.ndarray  # passage id -> vector of its heading path
     bank: BankKeys
     tuning: Tuning
+    lexical: LexicalIndex  # BM25, as the build computed it
+    glossary: Glossary  # the guide's words, topic phrase and states, as the build found them
     _encoder: Encoder | None = field(default=None, repr=False)
 
     @property
@@ -128,6 +143,8 @@ def open_build(folder: Path, manifest: Manifest, *, hint: str = REBUILD_HINT) ->
         sentence_vectors = faiss.read_index(str(folder / SENTENCE_VECTORS))
         heading_vectors = np.load(folder / HEADING_VECTORS, allow_pickle=False)
         bank = read_bank_keys(folder, passages)
+        lexical = LexicalIndex.load(folder / LEXICAL)
+        glossary = Glossary.load(folder / GLOSSARY)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorruptError(f"index in {folder} cannot be read ({type(exc).__name__}); {hint}") from None
     counts = [len(sentence_embed_texts(p)) for p in passages]
@@ -138,6 +155,7 @@ def open_build(folder: Path, manifest: Manifest, *, hint: str = REBUILD_HINT) ->
         or heading_vectors.shape != (len(passages), manifest.dimension)
         or [p.id for p in passages] != list(range(len(passages)))
         or bank.vectors.shape[1:] not in ((manifest.dimension,), (0,))
+        or lexical.size != len(passages)
     ):
         raise IndexCorruptError(f"index in {folder}: passages and vectors disagree; {hint}")
     owner = np.repeat(np.arange(len(passages)), counts)
@@ -153,6 +171,8 @@ def open_build(folder: Path, manifest: Manifest, *, hint: str = REBUILD_HINT) ->
         heading_vectors,
         bank,
         Tuning.from_dict(manifest.tuning) if manifest.tuning else Tuning(),
+        lexical,
+        glossary,
     )
 
 

@@ -15,7 +15,7 @@ from .errors import REBUILD_HINT, CorpusError, IndexCorruptError, IndexStaleErro
 from .hashing import file_sha256
 from .settings import Settings
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8  # 7: near_section in the tuning; 8: BM25 and the glossary are saved by the build
 MANIFEST = "manifest.json"
 
 

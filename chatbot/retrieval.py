@@ -44,7 +44,7 @@ class Retriever:
 
     def __init__(self, index: LoadedIndex) -> None:
         self.index = index
-        self.lexical = LexicalIndex(index.passages)
+        self.lexical = index.lexical
         self.counts = np.bincount(index.sentence_owner, minlength=len(index.passages)).astype(np.int64)
         self.exhaustive = len(index.passages) <= EXHAUSTIVE_MAX_PASSAGES
         if self.exhaustive:

@@ -51,10 +51,11 @@ def content_words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _stemmer():
+def stemmer() -> Stemmer.Stemmer:
+    """The Snowball English stemmer (one per process)."""
     return Stemmer.Stemmer("english")
 
 
 def stems(words: list[str]) -> set[str]:
     """Word stems, so "depends" meets "depend" and "nurses" meets "nurse"."""
-    return set(_stemmer().stemWords(words))
+    return set(stemmer().stemWords(words))

@@ -4,6 +4,7 @@ and retrieval at 100,000 passages, each beside a plain encode + FAISS flat basel
     .venv/bin/python scripts/bench.py                    # table on stdout (~10-15 min on 2 cores)
     .venv/bin/python scripts/bench.py --json             # the figures as JSON on stdout
     .venv/bin/python scripts/bench.py --output bench.json --quick   # small sizes, JSON file + table
+    .venv/bin/python scripts/bench.py --corpus DIR       # one corpus folder: build, memory, cold and warm `ask`
 
 Progress goes to stderr. See scripts/benchmarks/ for what each figure measures.
 """
@@ -23,6 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from benchmarks import BenchOptions, run, table, to_json  # noqa: E402
+from benchmarks.corpus import corpus_bench, corpus_table  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large-passages", type=int, metavar="N", help="passages of the synthetic large index (default 100,000)")
     parser.add_argument("--no-serve", action="store_true", help="skip the memory of `python -m chatbot serve`")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile runs")
+    parser.add_argument(
+        "--corpus",
+        metavar="DIR",
+        type=Path,
+        help="only measure this corpus folder: build from scratch (time, peak memory, progress estimate), cold and warm `ask`",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="bench %(relativeCreated)7.0f ms: %(message)s", stream=sys.stderr)
     logging.getLogger("chatbot").setLevel(logging.INFO)
@@ -53,11 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     changes.update({key: False for key, off in (("serve", args.no_serve), ("profile", args.no_profile)) if off})
     options = BenchOptions.quick(**changes) if args.quick else BenchOptions(**changes)
     with tempfile.TemporaryDirectory(prefix="chatbot-bench-") as work:
-        results = run(options, Path(work))
+        if args.corpus is not None:
+            if not args.corpus.is_dir():
+                parser.error(f"--corpus {args.corpus} is not a folder")
+            results = corpus_bench(args.corpus.resolve(), Path(work), options)
+        else:
+            results = run(options, Path(work))
     text = to_json(results)
     if args.output:
         args.output.write_text(text + "\n", encoding="utf-8")
-    print(text if args.json else table(results))
+    print(text if args.json else (corpus_table(results) if args.corpus is not None else table(results)))
     return 0
 
 

@@ -106,6 +106,23 @@ INDEX_DAMAGE = {
         IndexCorruptError,
         "vectors.npz is missing or damaged",
     ),
+    "bm25-bytes-flipped": (lambda s: flip_bytes(live(s) / "bm25.npz"), IndexCorruptError, "bm25.npz is missing or damaged"),
+    "bm25-unreadable-but-hashed": (
+        lambda s: ((live(s) / "bm25.npz").write_bytes(b"not a zip"), rehash(s, "bm25.npz")),
+        IndexCorruptError,
+        "cannot be read",
+    ),
+    "glossary-edited": (
+        lambda s: (live(s) / "glossary.json").write_text('{"topic": "", "states": [], "vocabulary": []}', encoding="utf-8"),
+        IndexCorruptError,
+        "glossary.json is missing or damaged",
+    ),
+    "glossary-deleted": (lambda s: (live(s) / "glossary.json").unlink(), IndexCorruptError, "glossary.json is missing"),
+    "glossary-unreadable-but-hashed": (
+        lambda s: ((live(s) / "glossary.json").write_text('{"topic": 5}', encoding="utf-8"), rehash(s, "glossary.json")),
+        IndexCorruptError,
+        "cannot be read",
+    ),
     "passages-edited": (drop_last_passage, IndexCorruptError, "passages.jsonl is missing or damaged"),
     "passages-disagree-with-vectors": (
         lambda s: (drop_last_passage(s), rehash(s, "passages.jsonl")),
@@ -343,7 +360,7 @@ def test_forced_build_killed_at_each_step_leaves_a_loadable_index(tiny_index, st
     assert_same(snapshot(tiny_index), before)
 
 
-@pytest.mark.parametrize("step", ["export"])  # vectors of the edited corpus written, not yet published
+@pytest.mark.parametrize("step", ["embed"])  # the edited corpus's new texts being embedded, nothing published
 def test_build_of_an_edited_corpus_killed_mid_way_leaves_the_old_index(tiny_index, step):
     before = snapshot(tiny_index)
     old = live(tiny_index).name

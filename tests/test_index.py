@@ -77,6 +77,8 @@ def test_manifest_records_model_corpus_chunker_and_files(tiny_settings, tiny_mod
         "vectors.npz",
         "bank.jsonl",
         "bank.npy",
+        "bm25.npz",
+        "glossary.json",
     }
     assert manifest.query_encoder == "onnx"
     assert manifest.passages == len(passages) == report.passages == 4

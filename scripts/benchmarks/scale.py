@@ -73,9 +73,12 @@ def _large_rank(guide_index, passages: list, headings: np.ndarray, built: dict, 
     import faiss
 
     from chatbot.assistant import Assistant
+    from chatbot.glossary import Glossary
     from chatbot.index import LoadedIndex
+    from chatbot.lexical import LexicalIndex
     from chatbot.neighbours import BankKeys
 
+    lexical, glossary = LexicalIndex.build(passages), Glossary.of_guide(passages)  # what a build saves
     counts = np.array([len(p.sentences) for p in passages])
     owner = np.repeat(np.arange(len(passages)), counts)
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
@@ -98,6 +101,8 @@ def _large_rank(guide_index, passages: list, headings: np.ndarray, built: dict, 
             heading_vectors=headings,
             bank=BankKeys.build([], np.zeros((0, headings.shape[1]), dtype=np.float32), passages),
             tuning=guide_index.tuning,
+            lexical=lexical,
+            glossary=glossary,
             _encoder=guide_index.encoder,
         )
         start = time.perf_counter()

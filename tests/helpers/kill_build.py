@@ -52,8 +52,10 @@ def arm(step: str) -> None:
         build._remove_old_builds = die
     elif step == "cleanup-midway":  # old build half deleted
         os.unlink = on_call(3, os.unlink)
-    elif step == "export":  # vectors written, ONNX export starting
-        embedding.SentenceTransformerEncoder._export = die
+    elif step == "export":  # ONNX export starting (before any vector is embedded)
+        embedding.export_onnx_apart = die
+    elif step == "embed":  # the build's new texts being embedded, nothing written yet
+        embedding.OnnxEncoder.encode_batched = die
     else:
         raise SystemExit(f"unknown step {step!r}")
 

@@ -1,0 +1,47 @@
+"""The guide's own words, worked out once by the build and saved beside the index (`glossary.json`):
+its vocabulary (typos are corrected towards it), its topic phrase ("medical assistant") and the
+U.S. states it names. Computing them reads every passage (seconds for a large corpus), so a
+question never waits for it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .places import states_named
+from .query import Reader
+
+GLOSSARY = "glossary.json"
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """What reading a question needs to know about the guide's words."""
+
+    vocabulary: frozenset[str]
+    topic: str
+    states: frozenset[str]
+
+    @classmethod
+    def of_guide(cls, passages: Sequence) -> Glossary:
+        reader = Reader.for_guide(passages, frozenset())
+        states = frozenset(states_named(" ".join(p.text for p in passages)))
+        return cls(reader.vocabulary, reader.topic, states)
+
+    def reader(self, known: frozenset[str]) -> Reader:
+        """A Reader for this guide; `known` holds the model's whole words (never "corrected")."""
+        return Reader(self.vocabulary, known, self.topic)
+
+    def save(self, path: Path) -> None:
+        data = {"topic": self.topic, "states": sorted(self.states), "vocabulary": sorted(self.vocabulary)}
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Glossary:
+        """The glossary `save` wrote (raises OSError, ValueError or KeyError when it is unreadable)."""
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not (isinstance(data["topic"], str) and isinstance(data["states"], list) and isinstance(data["vocabulary"], list)):
+            raise ValueError(f"{path.name} has a field of the wrong type")
+        return cls(frozenset(data["vocabulary"]), data["topic"], frozenset(data["states"]))
