@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from sqlalchemy import (
     Column,
@@ -102,7 +103,7 @@ class Database:
         """How logs and reports name it: the file, or the URL without its password."""
         if self.path is not None:
             return str(self.path)
-        return make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=True)
+        return unquote(make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=True))
 
 
 def locate(target: str | Path) -> Database:

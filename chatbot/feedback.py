@@ -382,7 +382,7 @@ class Outage:
             self.since = moment
             self._say(
                 f"feedback: cannot write to {self.where} ({self.error}); answers go on, "
-                f"rows wait up to {self.retry_seconds:.0f} s and are retried"
+                f"rows wait up to {self.retry_seconds:g} s and are retried"
             )
         elif moment - self.said >= self.every:
             self._say(
@@ -399,7 +399,7 @@ class Outage:
         if self.unreported and (force or self.clock() - self.said >= self.every):
             self._say(
                 f"feedback: {self.unreported} rows lost, not written to {self.where} within "
-                f"{self.retry_seconds:.0f} s ({self.error})"
+                f"{self.retry_seconds:g} s ({self.error})"
             )
             self.unreported = 0
 
@@ -412,7 +412,7 @@ class Outage:
 
     def _losses(self) -> str:
         losses, self.unreported = self.unreported, 0
-        return f"; {losses} rows lost (waited over {self.retry_seconds:.0f} s)" if losses else ""
+        return f"; {losses} rows lost (waited over {self.retry_seconds:g} s)" if losses else ""
 
     def _say(self, line: str) -> None:
         self.said = self.clock()

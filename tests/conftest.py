@@ -107,7 +107,7 @@ def banked(tiny_settings):
 @pytest.fixture(scope="session")
 def postgres():
     """A PostgreSQL server in a temporary folder, for the session (skipped when it cannot run here)."""
-    from helpers.postgres import PostgresServer, unavailable
+    from throwaway_postgres import PostgresServer, unavailable
 
     reason = unavailable()
     if reason:

@@ -1,5 +1,8 @@
-"""A throwaway PostgreSQL server for the tests: Debian's `postgresql` binaries, a cluster made by
-initdb in a temporary folder, reachable only through a unix socket in that folder.
+"""A throwaway PostgreSQL server for tests, benchmarks and trying replicas on one machine: Debian's
+`postgresql` binaries (`make postgres` installs them), a cluster made by initdb in a temporary
+folder, reachable only through a unix socket in that folder, removed when it stops.
+
+    .venv/bin/python scripts/throwaway_postgres.py     # prints a postgresql:// URL; Ctrl-C stops and removes it
 
 PostgreSQL refuses to run as root; as root the server runs as the `postgres` system user that
 Debian's package creates (through `runuser`), and the folder is handed to it.
@@ -7,6 +10,7 @@ Debian's package creates (through `runuser`), and the folder is handed to it.
 
 from __future__ import annotations
 
+import argparse
 import glob
 import itertools
 import os
@@ -14,7 +18,9 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import psycopg
@@ -48,7 +54,8 @@ def unavailable() -> str:
 class PostgresServer:
     """One cluster in a temporary folder; `url()` gives a fresh, empty database on it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """`durable`: commits wait for the disk, as PostgreSQL's defaults have it (off: faster tests)."""
         self.bin = binaries()
         self.folder = Path(tempfile.mkdtemp(prefix="chatbot-pg-", dir="/tmp" if Path("/tmp").is_dir() else None))
         self.data = self.folder / "data"
@@ -64,7 +71,7 @@ class PostgresServer:
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.write(
                 f"listen_addresses = ''\nunix_socket_directories = '{self.folder}'\nport = {self.port}\n"
-                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+                + ("" if durable else "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
             )
 
     def start(self) -> None:
@@ -102,3 +109,25 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)
+    reason = unavailable()
+    if reason:
+        print(f"error: {reason}", file=sys.stderr)
+        return 1
+    server = PostgresServer()
+    try:
+        server.start()
+        print(server.url(), flush=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.destroy()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
