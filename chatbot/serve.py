@@ -76,7 +76,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
             ChatApp(live, store), concurrency=args.concurrency, secret=browser_secret(settings.index_dir), review=review
         )
         url = launch(demo, host=args.host, port=args.port, queue_size=args.queue_size, concurrency=args.concurrency)
-        _say(f"Chat window running at {url}  (feedback: {settings.feedback_db}; Ctrl-C to stop)")
+        _say(f"Chat window running at {url}  (feedback: {store.database}; Ctrl-C to stop)")
         if review is not None:
             _say(f"Review page at {url.rstrip('/')}/admin")
         threading.Event().wait()
