@@ -144,7 +144,7 @@ def read_log(path: str | Path) -> list[LoggedQuestion]:
         rows = connection.execute(
             select(q.asked_at, q.question, q.interpreted_as, q.in_scope, q.reason, q.sections, v.liked, _comment(connection))
             .select_from(db.questions.outerjoin(db.votes, v.question_id == q.id))
-            .order_by(q.id)
+            .order_by(q.asked_at, q.id)  # replicas take ids from separate blocks: time orders them
         ).all()
     return [
         LoggedQuestion(

@@ -243,3 +243,13 @@ def test_the_report_reads_a_server_named_in_the_environment(postgres, monkeypatc
     out = capsys.readouterr().out
     assert "1 questions (1 answered, 0 declined)" in out and "wrong:  national figure" in out
     assert "s3cret" not in out and "postgresql://chatbot:***@" in out
+
+
+def test_questions_from_several_replicas_are_read_in_the_order_they_were_asked(feedback_target):
+    first, second = FeedbackStore(feedback_target), FeedbackStore(feedback_target)
+    for n, store in enumerate((first, second, first, second)):
+        store.log_question(answered(f"question {n}"), channel="chat")
+        time.sleep(0.005)  # distinct times (to the millisecond) for the order to be checked
+    first.close()
+    second.close()
+    assert [q.question for q in read_log(feedback_target)] == [f"question {n}" for n in range(4)]
