@@ -16,7 +16,9 @@ def register(commands, common: argparse.ArgumentParser) -> None:
         "feedback", parents=[common], help="report on questions asked and answers rated, or suggest bank lines"
     )
     parser.add_argument(
-        "--feedback-db", metavar="PATH", help="feedback file (env CHATBOT_FEEDBACK_DB; default ./feedback.sqlite3)"
+        "--feedback-db",
+        metavar="PATH|URL",
+        help="feedback file or postgresql:// URL (env CHATBOT_FEEDBACK_DB; default ./feedback.sqlite3)",
     )
     parser.add_argument("--corpus", metavar="DIR", help="corpus folder (env CHATBOT_CORPUS_DIR; default ./corpus)")
     parser.add_argument("--limit", type=_count, default=10, metavar="N", help="rows per list (default 10, 1 to 1000)")

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
 from .bank_edit import add_questions
 from .errors import ChatbotError
-from .feedback import read_log
+from .feedback import FeedbackStore, read_log
 from .live import LiveAssistant
 from .reasons import BANK_REASONS
 from .suggest import candidates, guess_voice
@@ -32,18 +30,6 @@ log = logging.getLogger(__name__)
 CLOSE_CALL = 0.05
 RECENT = 500  # logged questions read for close calls (the newest)
 QUEUE = 200  # items listed at most
-
-_AUDIT = """
-CREATE TABLE IF NOT EXISTS decisions (
-    id INTEGER PRIMARY KEY,
-    decided_at TEXT NOT NULL,
-    question TEXT NOT NULL,
-    choice TEXT NOT NULL,
-    section TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    replied_before TEXT NOT NULL
-);
-"""
 
 
 class Choice(StrEnum):
@@ -76,17 +62,18 @@ class Decided:
 
 
 class Review:
-    """The review list and decisions over a live assistant, its corpus folder and feedback file."""
+    """The review list and decisions over a live assistant, its corpus folder and feedback store
+    (the questions asked, and the audit of decisions)."""
 
-    def __init__(self, live: LiveAssistant, feedback_db: Path) -> None:
+    def __init__(self, live: LiveAssistant, store: FeedbackStore) -> None:
         self.live = live
-        self.feedback_db = Path(feedback_db)
+        self.store = store
         self.corpus_dir = live.settings.corpus_dir
 
     def queue(self, limit: int = QUEUE) -> list[ReviewItem]:
         """What needs a decision, grouped by nearest section (the busiest first), most asked first."""
         assistant = self.live.assistant
-        rows = read_log(self.feedback_db)
+        rows = read_log(self.store.path)
         done = {q.casefold() for q in self.decided()} | {q.question.casefold() for q in assistant.index.bank.questions}
         reader = assistant.reader
         found = candidates(rows, lambda q: locate(assistant, q), reader=reader, known=done, limit=limit)
@@ -135,14 +122,7 @@ class Review:
 
     def decided(self) -> list[str]:
         """Every question decided so far (from the audit rows)."""
-        if not self.feedback_db.is_file():
-            return []
-        try:
-            with sqlite3.connect(self.feedback_db, timeout=10) as db:
-                db.executescript(_AUDIT)
-                return [row[0] for row in db.execute("SELECT question FROM decisions")]
-        except sqlite3.Error as exc:
-            raise ChatbotError(f"cannot read the decisions in {self.feedback_db} ({exc})") from None
+        return self.store.decided_questions()
 
     def _close_calls(self, rows, listed: set[str], reader) -> list[ReviewItem]:
         asked = Counter(" ".join((r.interpreted_as or r.question).split()) for r in rows if r.in_scope and r.liked is None)
@@ -167,16 +147,9 @@ class Review:
             Path(handle.name).unlink(missing_ok=True)
 
     def _audit(self, question: str, choice: Choice, section: tuple[str, ...], reason: str, before: str) -> None:
-        try:
-            with sqlite3.connect(self.feedback_db, timeout=10) as db:
-                db.executescript(_AUDIT)
-                db.execute(
-                    "INSERT INTO decisions (decided_at, question, choice, section, reason, replied_before)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (datetime.now(UTC).isoformat(timespec="seconds"), question, str(choice), " › ".join(section), reason, before),
-                )
-        except sqlite3.Error as exc:
-            raise ChatbotError(f"cannot record the decision in {self.feedback_db} ({exc})") from None
+        self.store.record_decision(
+            question=question, choice=str(choice), section=" › ".join(section), reason=reason, replied_before=before
+        )
         log.info("review: %r decided %s %s", question[:80], choice, " › ".join(section))
 
 

@@ -35,7 +35,11 @@ def register(commands, common: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--port", type=int, help="port (env GRADIO_SERVER_PORT; default 7860, or the next free one)")
     parser.add_argument("--corpus", metavar="DIR", help="corpus folder (env CHATBOT_CORPUS_DIR; default ./corpus)")
-    parser.add_argument("--feedback-db", metavar="PATH", help="where questions and votes are kept (env CHATBOT_FEEDBACK_DB)")
+    parser.add_argument(
+        "--feedback-db",
+        metavar="PATH|URL",
+        help="where questions and votes are kept: a file, or a postgresql:// URL shared by replicas (env CHATBOT_FEEDBACK_DB)",
+    )
     parser.add_argument(
         "--concurrency", type=int, default=CONCURRENCY, metavar="N", help=f"questions answered at once (default {CONCURRENCY})"
     )
@@ -67,12 +71,12 @@ def serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
         live = LiveAssistant(settings, assistant)  # follows rebuilds of the index folder, by anyone
         store = FeedbackStore(settings.feedback_db)
         password = os.environ.get(ADMIN_PASSWORD, "")
-        review = (Review(live, settings.feedback_db), password) if password else None
+        review = (Review(live, store), password) if password else None
         demo = build_app(
             ChatApp(live, store), concurrency=args.concurrency, secret=browser_secret(settings.index_dir), review=review
         )
         url = launch(demo, host=args.host, port=args.port, queue_size=args.queue_size, concurrency=args.concurrency)
-        _say(f"Chat window running at {url}  (feedback: {settings.feedback_db}; Ctrl-C to stop)")
+        _say(f"Chat window running at {url}  (feedback: {store.database}; Ctrl-C to stop)")
         if review is not None:
             _say(f"Review page at {url.rstrip('/')}/admin")
         threading.Event().wait()

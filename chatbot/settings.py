@@ -17,7 +17,7 @@ class Settings:
     corpus_dir: Path = ROOT / "corpus"
     index_dir: Path = ROOT / "index"
     model: str = DEFAULT_MODEL
-    feedback_db: Path = ROOT / "feedback.sqlite3"
+    feedback_db: Path | str = ROOT / "feedback.sqlite3"  # a file, or a postgresql:// URL shared by replicas
     fine_tune: bool = True  # fine-tune the model on the question bank at build time (README, "Model choice")
     trust_model: bool = False  # use a known model whose weights are not the publisher's (build-index --trust-model)
     model_cache: Path = ROOT / "index" / "models"  # fine-tuned and unpacked models, by content hash
@@ -30,7 +30,7 @@ class Settings:
             corpus_dir=Path(env.get("CHATBOT_CORPUS_DIR", cls.corpus_dir)),
             index_dir=Path(env.get("CHATBOT_INDEX_DIR", cls.index_dir)),
             model=env.get("CHATBOT_MODEL", cls.model),
-            feedback_db=Path(env.get("CHATBOT_FEEDBACK_DB", cls.feedback_db)),
+            feedback_db=feedback_target(env.get("CHATBOT_FEEDBACK_DB", cls.feedback_db)),
             fine_tune=env.get("CHATBOT_FINE_TUNE", "1").strip().lower() not in ("0", "false", "no", "off"),
             model_cache=Path(env.get("CHATBOT_MODEL_CACHE", cls.model_cache)),
         )
@@ -42,5 +42,13 @@ class Settings:
         for key, value in overrides.items():
             if value is None:
                 continue
-            changes[key] = value if key in ("model", "fine_tune", "trust_model") else Path(value)
+            if key == "feedback_db":
+                changes[key] = feedback_target(value)
+            else:
+                changes[key] = value if key in ("model", "fine_tune", "trust_model") else Path(value)
         return replace(self, **changes)
+
+
+def feedback_target(value: str | Path) -> Path | str:
+    """A feedback database as given: a URL stays text (a Path would fold its `//`), anything else is a path."""
+    return value if isinstance(value, str) and "://" in value else Path(value)

@@ -102,3 +102,27 @@ def banked(tiny_settings):
     write_bank(tiny_settings.corpus_dir, BANK)
     build_index(tiny_settings)
     return tiny_settings
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server in a temporary folder, for the session (skipped when it cannot run here)."""
+    from throwaway_postgres import PostgresServer, unavailable
+
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def feedback_target(request, tmp_path):
+    """Where a feedback store writes: a SQLite file, then a fresh database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        return tmp_path / "sub" / "feedback.sqlite3"
+    return request.getfixturevalue("postgres").url()

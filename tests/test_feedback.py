@@ -1,4 +1,5 @@
-"""The feedback file: questions and votes logged safely from many threads, summarised for maintainers."""
+"""The feedback store: questions and votes logged safely from many threads, summarised for
+maintainers, on a SQLite file and on a PostgreSQL server alike (`feedback_target`)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from chatbot import feedback
 from chatbot.answer import ANSWERED, GREETING, MEDICAL_ADVICE, NOT_IN_GUIDE, Answer, Citation
 from chatbot.chunking import Passage
 from chatbot.cli import main
+from chatbot.database import locate
 from chatbot.errors import ChatbotError
 from chatbot.feedback import FeedbackStore, format_summary, summarize
 
@@ -31,23 +34,30 @@ def declined(question: str, reason: str = NOT_IN_GUIDE) -> Answer:
 
 
 @pytest.fixture()
-def store(tmp_path):
-    store = FeedbackStore(tmp_path / "sub" / "feedback.sqlite3")
+def store(feedback_target):
+    store = FeedbackStore(feedback_target)
     yield store
     store.close()
+
+
+def rows(target, sql: str) -> list[tuple]:
+    """Rows of a query on a feedback database, read directly (not through the code under test)."""
+    engine = create_engine(locate(target).url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    finally:
+        engine.dispose()
 
 
 def test_questions_and_votes_are_stored_with_answer_and_cited_sections(store):
     qid = store.log_question(answered("How much do MAs earn?"), channel="chat")
     store.vote(qid, False)
     store.flush()
-    row = (
-        sqlite3.connect(store.path)
-        .execute(
-            "SELECT q.channel, q.question, q.in_scope, q.reason, q.answer, q.sections, v.liked "
-            "FROM questions q JOIN votes v ON v.question_id = q.id"
-        )
-        .fetchone()
+    [row] = rows(
+        store.path,
+        "SELECT q.channel, q.question, q.in_scope, q.reason, q.answer, q.sections, v.liked "
+        "FROM questions q JOIN votes v ON v.question_id = q.id",
     )
     assert row == ("chat", "How much do MAs earn?", 1, ANSWERED, "MAs earn $38,270. [1]", '["Career Outlook › Salary Range"]', 0)
 
@@ -99,7 +109,7 @@ def test_odd_text_is_stored_without_failing(store):
     qid = store.log_question(declined(question), channel="api")
     assert qid is not None
     store.flush()
-    stored = sqlite3.connect(store.path).execute("SELECT question FROM questions").fetchone()[0]
+    [(stored,)] = rows(store.path, "SELECT question FROM questions")
     assert stored.startswith("what is\ufffd a CMA?") and len(stored) == 2000
 
 
@@ -203,7 +213,8 @@ def test_a_lock_held_past_the_timeout_delays_no_question_and_loses_no_row(tmp_pa
     store.close()
 
 
-def test_a_feedback_file_deleted_while_serving_is_recreated_and_keeps_later_rows(store, caplog):
+def test_a_feedback_file_deleted_while_serving_is_recreated_and_keeps_later_rows(tmp_path, caplog):
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
     store.log_question(answered("before"), channel="chat")
     assert store.flush()
     for suffix in ("", "-wal", "-shm"):
@@ -215,6 +226,7 @@ def test_a_feedback_file_deleted_while_serving_is_recreated_and_keeps_later_rows
     summary = summarize(store.path)
     assert (summary.questions, summary.likes, summary.declined) == (2, 1, 1)
     assert "was removed while serving; recreating it" in caplog.text and store.lost == 0
+    store.close()
 
 
 def test_close_writes_what_is_queued(tmp_path, quick_retry):
@@ -243,13 +255,17 @@ def test_rows_still_locked_at_close_are_lost_in_one_counted_line(tmp_path, quick
     assert summarize(store.path).questions == 0
 
 
-def test_two_stores_on_one_file_keep_each_vote_on_its_own_question(tmp_path):
-    first, second = FeedbackStore(tmp_path / "feedback.sqlite3"), FeedbackStore(tmp_path / "feedback.sqlite3")
+def test_two_stores_on_one_database_never_share_an_id_and_keep_each_vote_on_its_own_question(feedback_target):
+    first, second = FeedbackStore(feedback_target), FeedbackStore(feedback_target)  # two replicas
     one = first.log_question(answered("first's question"), channel="chat")
-    two = second.log_question(answered("second's question"), channel="chat")  # the same id: written as the next one
-    assert first.flush() and one == two
+    two = second.log_question(answered("second's question"), channel="chat")
+    assert one != two
     second.vote(two, False)
+    assert second.flush()
+    first.vote(two, False, "voted through the other replica")  # a later vote, from a browser routed elsewhere
+    second.vote(one, True)
     first.close()
     second.close()
-    summary = summarize(tmp_path / "feedback.sqlite3")
-    assert summary.questions == 2 and [r["question"] for r in summary.disliked] == ["second's question"]
+    summary = summarize(feedback_target)
+    assert summary.questions == 2 and summary.likes == 1
+    assert [(r["question"], r["comment"]) for r in summary.disliked] == [("second's question", "voted through the other replica")]

@@ -3,11 +3,11 @@ an audit row and a live rebuild (plain Python, over the tiny banked corpus)."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
+from sqlalchemy import create_engine, text
 
 from chatbot.answer import Answer
+from chatbot.database import locate
 from chatbot.errors import ChatbotError
 from chatbot.feedback import FeedbackStore
 from chatbot.live import LiveAssistant
@@ -21,9 +21,20 @@ def reply(question: str, reason: Reason) -> Answer:
 
 
 @pytest.fixture
-def review(banked):
+def review_target(request, banked):
+    """The feedback store's SQLite file, or a PostgreSQL database for a test parametrized with it."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("postgres").url()
+    return banked.feedback_db
+
+
+both_engines = pytest.mark.parametrize("review_target", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def review(banked, review_target):
     live = LiveAssistant(banked)
-    store = FeedbackStore(banked.feedback_db)
+    store = FeedbackStore(review_target)
     declined = reply("what is a good bike to buy", Reason.NOT_IN_GUIDE)
     for _ in range(2):
         store.log_question(declined, channel="chat")
@@ -31,10 +42,12 @@ def review(banked):
         store.log_question(reply("night shift pay for sorters", Reason.ANSWERED), channel="chat"), False, "wanted the night rate"
     )
     store.log_question(reply("how much do sorters earn", Reason.NOT_IN_GUIDE), channel="api")
+    assert store.flush()
+    yield Review(live, store)
     store.close()
-    return Review(live, banked.feedback_db)
 
 
+@both_engines
 def test_the_list_holds_declined_and_disliked_questions_but_not_the_banks(review):
     items = {i.question: i for i in review.queue()}
     assert items["what is a good bike to buy"].kind == "declined" and items["what is a good bike to buy"].asked == 2
@@ -43,6 +56,7 @@ def test_the_list_holds_declined_and_disliked_questions_but_not_the_banks(review
     assert "how much do sorters earn" not in items  # already a bank question
 
 
+@both_engines
 def test_answered_by_a_section_appends_a_bank_line_audits_it_and_goes_live(review, banked):
     bank = banked.corpus_dir / "alpha.questions.jsonl"
     lines = bank.read_text().count("\n")
@@ -52,8 +66,10 @@ def test_answered_by_a_section_appends_a_bank_line_audits_it_and_goes_live(revie
     review.live.wait(60)
     assert "what is a good bike to buy" in [q.question for q in review.live.index.bank.questions]
     assert "what is a good bike to buy" not in [i.question for i in review.queue()]
-    with sqlite3.connect(banked.feedback_db) as db:
-        row = db.execute("SELECT question, choice, section, replied_before FROM decisions").fetchone()
+    engine = create_engine(locate(review.store.path).url)
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT question, choice, section, replied_before FROM decisions")).one()
+    engine.dispose()
     assert row[:3] == ("what is a good bike to buy", "answered", PAY) and row[3]
 
 

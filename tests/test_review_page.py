@@ -45,7 +45,7 @@ def owned(real_settings, tmp_path_factory):
 def serving(settings, password: str | None) -> Iterator[tuple[str, LiveAssistant]]:
     live = LiveAssistant(settings)
     store = FeedbackStore(settings.feedback_db)
-    review = (Review(live, settings.feedback_db), password) if password else None
+    review = (Review(live, store), password) if password else None
     demo = build_app(ChatApp(live, store), review=review)
     url = launch(demo, host="127.0.0.1", port=free_port())
     try:

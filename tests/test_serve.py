@@ -43,13 +43,15 @@ def ask(url: str, *questions: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
-def test_serve_stops_on_a_signal_releasing_the_port_with_feedback_saved(real_settings, tmp_path, signum):
+def test_serve_stops_on_a_signal_releasing_the_port_with_feedback_saved(real_settings, tmp_path, signum, request):
     port = free_port()
-    feedback_db = tmp_path / "feedback.sqlite3"
     if signum == signal.SIGTERM:
-        process, url, _ = start(real_settings, feedback_db, "--port", str(port))
-    else:  # also: GRADIO_SERVER_PORT is honoured when --port is not given
-        process, url, _ = start(real_settings, feedback_db, env=dict(ENV, GRADIO_SERVER_PORT=str(port)))
+        feedback_db = tmp_path / "feedback.sqlite3"
+        process, url, lines = start(real_settings, feedback_db, "--port", str(port))
+    else:  # also: GRADIO_SERVER_PORT is honoured when --port is not given, and the feedback goes to PostgreSQL
+        feedback_db = request.getfixturevalue("postgres").url().replace("chatbot@", "chatbot:s3cret@")
+        process, url, lines = start(real_settings, feedback_db, env=dict(ENV, GRADIO_SERVER_PORT=str(port)))
+        assert "feedback: postgresql://chatbot:***@/" in lines[-1]
     try:
         assert url == f"http://127.0.0.1:{port}/"
         answers = ask(
@@ -71,7 +73,7 @@ def test_serve_stops_on_a_signal_releasing_the_port_with_feedback_saved(real_set
     assert [answers[0]["reason"], answers[2]["reason"]] == ["answered", "not_in_guide"]
     assert answers[1]["interpreted_as"] == "What certifications can a medical assistant get? and how much do they earn?"
     assert code == 0, output
-    assert "Stopping" in output and "Traceback" not in output
+    assert "Stopping" in output and "Traceback" not in output and "s3cret" not in "".join(lines) + output
     assert port_is_free(port)
     summary = summarize(feedback_db)
     assert (summary.questions, summary.answered) == (3, sum(a["in_scope"] for a in answers))
