@@ -67,8 +67,13 @@ def haproxy_config(servers: list[str], *, bind: str, sticky: str = "cookie") -> 
     return "\n".join(lines) + "\n"
 
 
+def find_haproxy() -> str | None:
+    """HAProxy's program (Debian puts it in /usr/sbin, often not on a user's PATH), or None."""
+    return shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.access("/usr/sbin/haproxy", os.X_OK) else None)
+
+
 def haproxy_binary() -> str:
-    found = shutil.which("haproxy") or next((p for p in ("/usr/sbin/haproxy",) if os.access(p, os.X_OK)), None)
+    found = find_haproxy()
     if found is None:
         raise SystemExit(INSTALL_HINT)
     return found

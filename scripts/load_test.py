@@ -49,6 +49,7 @@ ROLES = ("Medical Assistant vs. Other Healthcare Roles",)
 ADMIN = ("Core Role of a Medical Assistant", "Administrative Duties")
 
 FOLLOW_UP = "follow-up"
+TIMEOUT = 120.0  # seconds a question may take before it counts as an error
 
 # Conversations: (question, what a correct reply is) where that is a section the answer must
 # cite, a reason, FOLLOW_UP (read together with the question before), or None (any clear reply).
@@ -153,13 +154,14 @@ def stop_server(process: subprocess.Popen) -> float:
 class GradioClientSession:
     """A user as a program sees the API: one gradio_client.Client (its own session)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = TIMEOUT) -> None:
         from gradio_client import Client
 
         self.client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
+        self.timeout = timeout
 
     def ask(self, question: str, history: list[str]) -> dict:
-        return self.client.predict(question, history, api_name="/ask")
+        return self.client.submit(question, history, api_name="/ask").result(timeout=self.timeout)
 
     def close(self) -> None:
         self.client.close()
@@ -172,13 +174,14 @@ class QueueSession:
     hides the server's own latency; this driver waits on the event stream instead.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = TIMEOUT) -> None:
         import uuid
 
         import httpx
 
         self.url = url.rstrip("/")
-        self.http = httpx.Client(timeout=120)
+        self.timeout = timeout
+        self.http = httpx.Client(timeout=timeout)
         config = self.http.get(f"{self.url}/config").json()
         self.fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "ask")
         self.session = uuid.uuid4().hex
@@ -194,8 +197,11 @@ class QueueSession:
         joined = self.http.post(f"{self.url}/gradio_api/queue/join", json=payload)
         joined.raise_for_status()
         event_id = joined.json()["event_id"]
+        give_up = time.monotonic() + self.timeout
         with self.http.stream("GET", f"{self.url}/gradio_api/queue/data", params={"session_hash": self.session}) as stream:
             for line in stream.iter_lines():
+                if time.monotonic() > give_up:  # heartbeats keep the stream open: a stream that never brings the result
+                    raise RuntimeError(f"no result within {self.timeout:g} s")
                 if not line.startswith("data:"):
                     continue
                 message = json.loads(line[5:])
@@ -215,11 +221,11 @@ class V1Session:
     """A program calling the lean route, `POST /v1/ask`: one request a question, no session (no
     cookie kept, so a balancer spreads its questions over the replicas)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = TIMEOUT) -> None:
         import httpx
 
         self.url = url.rstrip("/") + "/v1/ask"
-        self.http = httpx.Client(timeout=120)
+        self.http = httpx.Client(timeout=timeout)
 
     def ask(self, question: str, history: list[str]) -> dict:
         response = self.http.post(self.url, json={"question": question, "history": history})
@@ -235,9 +241,11 @@ class V1Session:
 DRIVERS = {"gradio_client": GradioClientSession, "queue": QueueSession, "v1": V1Session}
 
 
-def run_sessions(url: str, sessions: int, questions: int, *, driver: str = "gradio_client") -> tuple[list[Result], float]:
+def run_sessions(
+    url: str, sessions: int, questions: int, *, driver: str = "gradio_client", timeout: float = TIMEOUT
+) -> tuple[list[Result], float]:
     """Every session asks its conversation at the same time; results and wall-clock seconds."""
-    clients = [DRIVERS[driver](url) for _ in range(sessions)]
+    clients = [DRIVERS[driver](url, timeout) for _ in range(sessions)]
     results: list[Result] = []
     lock = threading.Lock()
     gate = threading.Barrier(sessions + 1)
@@ -399,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="send SIGTERM to the started app this long into the load (queue driver) and report how long it took to exit",
     )
+    parser.add_argument("--timeout", type=float, default=TIMEOUT, help=f"seconds a question may take (default {TIMEOUT:g})")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
     args.driver = args.driver or ["gradio_client"]
@@ -480,7 +489,7 @@ def measure(target: dict, driver: str, args: argparse.Namespace) -> dict:
             target["cluster"].kill(0)
 
         threading.Thread(target=kill, daemon=True).start()
-    results, wall = run_sessions(target["url"], args.sessions, args.questions, driver=driver)
+    results, wall = run_sessions(target["url"], args.sessions, args.questions, driver=driver, timeout=args.timeout)
     cpu = _cpu_total(target["pids"]) - cpu_before if cpu_before is not None else None
     answer_after = _answer_time(target["replica_urls"]) if not killed else None
     data = report(results, wall, settings) | {"url": target["url"], "load_average": [load_before, os.getloadavg()[0]]}
