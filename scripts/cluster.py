@@ -49,6 +49,7 @@ def haproxy_config(servers: list[str], *, bind: str, sticky: str = "cookie") -> 
         "    timeout http-request 10s",
         "    retries 2",
         "    option redispatch  # a replica that refuses the connection: the request goes to another",
+        "    retry-on conn-failure empty-response  # and one that dies mid-answer: asked again (a question changes nothing)",
         "",
         "frontend chatbot",
         f"    bind {bind}",

@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,9 +243,16 @@ DRIVERS = {"gradio_client": GradioClientSession, "queue": QueueSession, "v1": V1
 
 
 def run_sessions(
-    url: str, sessions: int, questions: int, *, driver: str = "gradio_client", timeout: float = TIMEOUT
+    url: str,
+    sessions: int,
+    questions: int,
+    *,
+    driver: str = "gradio_client",
+    timeout: float = TIMEOUT,
+    on_start: Callable[[], None] | None = None,
 ) -> tuple[list[Result], float]:
-    """Every session asks its conversation at the same time; results and wall-clock seconds."""
+    """Every session asks its conversation at the same time; results and wall-clock seconds.
+    `on_start` is called as the first questions are sent (every session connected)."""
     clients = [DRIVERS[driver](url, timeout) for _ in range(sessions)]
     results: list[Result] = []
     lock = threading.Lock()
@@ -274,6 +282,8 @@ def run_sessions(
         thread.start()
     gate.wait()
     started = time.perf_counter()
+    if on_start is not None:
+        on_start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
@@ -359,7 +369,12 @@ def format_table(data: dict) -> str:
                 "replica killed",
                 f"after {data['killed_replica_after']:g} s: {kill['in_flight']} requests in flight (all replicas),"
                 f" {kill['errors_in_flight']} of them failed; {kill['errors_started_after']} errors"
-                f" among {kill['started_after']} requests sent after the kill",
+                f" among {kill['started_after']} requests sent after the kill"
+                + (
+                    f" (the latest sent {kill['latest_error_sent_after_kill_s']} s after it)"
+                    if kill["errors_started_after"]
+                    else ""
+                ),
             )
         )
     if data.get("load_average"):
@@ -399,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         "--kill-replica-after",
         type=float,
         metavar="SECONDS",
-        help="SIGKILL the first replica this long into the load (with --replicas 2 or more, one --driver)",
+        help="SIGKILL the first replica this long after the first questions are sent (with --replicas 2 or more, one --driver)",
     )
     parser.add_argument(
         "--sigterm-after",
@@ -481,15 +496,16 @@ def measure(target: dict, driver: str, args: argparse.Namespace) -> dict:
     cpu_before = _cpu_total(target["pids"])
     answer_before = _answer_time(target["replica_urls"])
     killed: dict = {}
-    if args.kill_replica_after is not None:
 
-        def kill() -> None:
-            time.sleep(args.kill_replica_after)
-            killed["at"] = time.perf_counter()
-            target["cluster"].kill(0)
+    def kill() -> None:
+        time.sleep(args.kill_replica_after)
+        killed["at"] = time.perf_counter()
+        target["cluster"].kill(0)
 
-        threading.Thread(target=kill, daemon=True).start()
-    results, wall = run_sessions(target["url"], args.sessions, args.questions, driver=driver, timeout=args.timeout)
+    start_killer = (lambda: threading.Thread(target=kill, daemon=True).start()) if args.kill_replica_after is not None else None
+    results, wall = run_sessions(
+        target["url"], args.sessions, args.questions, driver=driver, timeout=args.timeout, on_start=start_killer
+    )
     cpu = _cpu_total(target["pids"]) - cpu_before if cpu_before is not None else None
     answer_after = _answer_time(target["replica_urls"]) if not killed else None
     data = report(results, wall, settings) | {"url": target["url"], "load_average": [load_before, os.getloadavg()[0]]}
@@ -512,6 +528,7 @@ def measure(target: dict, driver: str, args: argparse.Namespace) -> dict:
             "errors_in_flight": sum(1 for r in in_flight if r.error),
             "started_after": len(after),
             "errors_started_after": sum(1 for r in after if r.error),
+            "latest_error_sent_after_kill_s": round(max((r.started - at for r in after if r.error), default=0.0), 3),
         }
     return data
 
