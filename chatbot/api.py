@@ -142,8 +142,10 @@ def _answering(gr, endpoint: str, call):
     try:
         return call()
     except BadRequest as exc:
-        log.warning("bad /%s request: %s", endpoint, exc)  # one line, no traceback
-        raise gr.Error(str(exc), print_exception=False) from None
+        log.warning("bad request to /%s: %s", endpoint, exc)  # one line, no traceback
+        error = gr.Error(str(exc), print_exception=False)
+        error.logged = True  # limits.guard adds no second line
+        raise error from None
 
 
 def _describe(gr, dependency, spec: dict) -> None:

@@ -68,7 +68,8 @@ def guard(demo) -> None:
         try:
             return await process_api(block_fn, inputs, state, *args, **kwargs)
         except gr.Error as exc:  # the app's own one-line error (e.g. "No such section")
-            log.warning("refused %s: %s", _name(block_fn), one_line(exc.message))
+            if not getattr(exc, "logged", False):
+                log.warning("refused %s: %s", _name(block_fn), one_line(exc.message))
             _logged.set(True)
             exc.print_exception = False
             raise

@@ -1,6 +1,6 @@
 """JSON-lines logs (`serve --log-json`): one JSON object a line, for a log collector.
 
-{"time": "2025-05-01T12:03:04.123Z", "level": "WARNING", "logger": "chatbot.routes", "message": "bad /v1/ask request: …"}
+{"time": "2025-05-01T12:03:04.123Z", "level": "WARNING", "logger": "chatbot.routes", "message": "bad request to /v1/ask: …"}
 """
 
 from __future__ import annotations

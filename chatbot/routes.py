@@ -56,7 +56,7 @@ def server_routes(chat, *, health, metrics, concurrency: int, queue_size: int) -
         try:
             question, history = _read_ask(await request.body())
         except api.BadRequest as exc:
-            log.warning("bad /v1/ask request: %s", exc)
+            log.warning("bad request to /v1/ask: %s", exc)
             mark_logged()
             return JSONResponse({"error": str(exc)}, status_code=400)
         if counts.taken >= concurrency + queue_size:

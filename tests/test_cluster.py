@@ -57,4 +57,4 @@ def test_two_replicas_behind_haproxy_answer_and_route_around_a_killed_one(tiny_i
         refused = httpx.post(cluster.url.rstrip("/") + "/v1/ask", json={"question": 5}, timeout=30)
         assert refused.status_code == 400 and "question must be a string" in refused.json()["error"]
         logged = [json.loads(line) for line in cluster.replicas[1].log.read_text().splitlines() if line.startswith("{")]
-        assert any(line["level"] == "WARNING" and "bad /v1/ask request" in line["message"] for line in logged)
+        assert any(line["level"] == "WARNING" and "bad request to /v1/ask" in line["message"] for line in logged)

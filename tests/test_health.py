@@ -78,9 +78,9 @@ def test_rows_the_store_refuses_are_counted_as_dropped(tiny_index, tmp_path):
 
 
 def test_json_lines_are_one_object_a_line():
-    record = logging.LogRecord("chatbot.routes", logging.WARNING, __file__, 1, "bad /v1/ask request: %s", ("a\nb",), None)
+    record = logging.LogRecord("chatbot.routes", logging.WARNING, __file__, 1, "bad request to /v1/ask: %s", ("a\nb",), None)
     line = JsonLines().format(record)
     assert "\n" not in line
     data = json.loads(line)
-    assert (data["level"], data["logger"], data["message"]) == ("WARNING", "chatbot.routes", "bad /v1/ask request: a\nb")
+    assert (data["level"], data["logger"], data["message"]) == ("WARNING", "chatbot.routes", "bad request to /v1/ask: a\nb")
     assert data["time"].endswith("Z")
