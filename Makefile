@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install index run test lint browser postgres bench eval mpnet clean
+.PHONY: install index run test lint browser postgres haproxy cluster bench eval mpnet clean
 
 install: $(STAMP)
 
@@ -33,11 +33,21 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
+# Debian's HAProxy, for replicas behind a load balancer (scripts/cluster.py and its test).
+haproxy:
+	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || { apt-get update -qq && apt-get install -y -qq haproxy >/dev/null; }
+
+# REPLICAS serve processes on one index folder and one feedback file, HAProxy on BALANCER_PORT.
+REPLICAS ?= 2
+BALANCER_PORT ?= 8080
+cluster: index haproxy
+	$(PY) scripts/cluster.py --replicas $(REPLICAS) --port $(BALANCER_PORT)
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: install browser postgres lint
+test: install browser postgres haproxy lint
 	$(PY) -m pytest
 
 eval: index

@@ -141,8 +141,11 @@ def register(gr, chat, limits: dict) -> None:
 def _answering(gr, endpoint: str, call):
     try:
         return call()
-    except BadRequest as exc:  # the server logs the refusal in one line (limits.py), no traceback
-        raise gr.Error(str(exc), print_exception=False) from None
+    except BadRequest as exc:
+        log.warning("bad request to /%s: %s", endpoint, exc)  # one line, no traceback
+        error = gr.Error(str(exc), print_exception=False)
+        error.logged = True  # limits.guard adds no second line
+        raise error from None
 
 
 def _describe(gr, dependency, spec: dict) -> None:

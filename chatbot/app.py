@@ -10,6 +10,7 @@ Programs call the `/ask`, `/sections` and `/section` endpoints (gradio_client; d
 import json
 import logging
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from .render import SEPARATOR, answer_html, browse_html, earlier_questions, plai
 
 if TYPE_CHECKING:
     from .assistant import Assistant
+    from .metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +107,10 @@ class ChatState:
 class ChatApp:
     """What the chat window does, as plain functions (testable without a browser or Gradio)."""
 
-    def __init__(self, assistant: "Assistant", store: FeedbackStore | None = None) -> None:
+    def __init__(self, assistant: "Assistant", store: FeedbackStore | None = None, metrics: "Metrics | None" = None) -> None:
         self.assistant = assistant
         self.store = store
+        self.metrics = metrics
         self.sections = [tuple(s) for s in assistant.sections()]
         self.labels = {SEPARATOR.join(s): s for s in self.sections}
 
@@ -140,18 +143,25 @@ class ChatApp:
         """
         question = plain(question if isinstance(question, str) else "")
         history = [plain(h) for h in history or () if isinstance(h, str)]
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             answer = self.assistant.ask(question, history)
         except Exception:
             log.exception("failed to answer %r", question[:200])
             answer = Answer(question=question, answer=ERROR_REPLY, in_scope=False, reason=ERROR)
-        question_id = self.store.log_question(answer, channel=channel) if self.store is not None else None
+        if self.metrics is not None:
+            self.metrics.answered(answer.reason, channel, time.perf_counter() - started, time.thread_time() - cpu)
+        question_id = None
+        if self.store is not None:
+            question_id = self.store.log_question(answer, channel=channel)
+            if self.metrics is not None:
+                self.metrics.feedback_row("question", question_id is not None)
         return answer, question_id
 
-    def api(self, question: object, history: object = None) -> dict:
+    def api(self, question: object, history: object = None, *, channel: str = "api") -> dict:
         """The `/ask` endpoint: the same JSON object as `python -m chatbot ask --json`."""
         question, history = api.checked_ask(question, history)
-        return self.answer(question, history, channel="api")[0].to_dict()
+        return self.answer(question, history, channel=channel)[0].to_dict()
 
     def section_text(self, path: object) -> str:
         """The `/section` endpoint: the full text of one section, by its path from `/sections`."""
@@ -164,6 +174,8 @@ class ChatApp:
         if self.store is None or question_id is None:
             return False
         self.store.vote(question_id, liked if isinstance(liked, bool) else None, comment)
+        if self.metrics is not None:
+            self.metrics.feedback_row("vote", True)
         return True
 
     def whole_section(self, path: tuple[str, ...], quoted: Sequence[str] = ()) -> str:
@@ -292,9 +304,17 @@ def _status(text: str) -> str:
 
 
 def launch(
-    demo, *, host: str | None = None, port: int | None = None, queue_size: int = QUEUE_SIZE, concurrency: int = CONCURRENCY
+    demo,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    queue_size: int = QUEUE_SIZE,
+    concurrency: int = CONCURRENCY,
+    routes: Sequence = (),
 ) -> str:
-    """Start serving in background threads; the local URL. Stop with `demo.close()`."""
+    """Start serving in background threads; the local URL. Stop with `demo.close()`.
+
+    `routes` (Starlette routes, e.g. `chatbot/routes.py`'s) are served beside Gradio's."""
     from .limits import SESSIONS, SHUTDOWN_GRACE_SECONDS, app_kwargs, guard
     from .page import PAGE_JS
     from .styles import CSS, theme
@@ -315,7 +335,7 @@ def launch(
             show_error=False,
             footer_links=["api"],
             max_file_size=0,  # the app takes no files: Gradio's upload route refuses every byte (413)
-            app_kwargs=app_kwargs(),  # a request size limit; failed requests are one log line (limits.py)
+            app_kwargs=app_kwargs(routes),  # a request size limit; failed requests are one log line (limits.py)
             state_session_capacity=SESSIONS,
             theme=theme(),
             css=CSS,
@@ -330,6 +350,15 @@ def launch(
     # On close, open connections (event streams of questions still waiting) get this long, not forever.
     demo.server.config.timeout_graceful_shutdown = SHUTDOWN_GRACE_SECONDS
     return url
+
+
+def waiting(demo) -> int:
+    """Events waiting in the Gradio queue of a launched app (chat messages and `/ask` calls)."""
+    queue = getattr(demo, "_queue", None)  # Gradio keeps no public handle; its /queue/status reads the same
+    try:
+        return len(queue) if queue is not None else 0
+    except TypeError:
+        return 0
 
 
 def _gradio():

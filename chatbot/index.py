@@ -209,7 +209,7 @@ def damaged_file(folder: Path, manifest: Manifest) -> Path | None:
     in the build folder's `.verified.json`, so a later start skips hashing the 90 MB encoder unless
     the file was written since."""
     memo = _read_verified(folder)
-    for name, digest in _checked(manifest).items():
+    for name, digest in build_files(manifest).items():
         path = folder / name
         try:
             stat = path.stat()
@@ -228,13 +228,13 @@ def damaged_file(folder: Path, manifest: Manifest) -> Path | None:
 def remember_verified(folder: Path, manifest: Manifest) -> None:
     """Record the identities of a new build's files, whose sha256 the build has just computed."""
     memo = {}
-    for name, digest in _checked(manifest).items():
+    for name, digest in build_files(manifest).items():
         stat = (folder / name).stat()
         memo[name] = [stat.st_size, stat.st_mtime_ns, stat.st_ino, digest]
     _write_verified(folder, memo)
 
 
-def _checked(manifest: Manifest) -> dict[str, str]:
+def build_files(manifest: Manifest) -> dict[str, str]:
     """Every file of a build that the manifest gives a sha256 for, by its path in the build folder."""
     return {**manifest.files, **{f"{ENCODER}/{name}": digest for name, digest in manifest.encoder_files.items()}}
 

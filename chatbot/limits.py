@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from contextvars import ContextVar
 
 from starlette.exceptions import HTTPException
@@ -38,14 +39,21 @@ SHUTDOWN_GRACE_SECONDS = 0.5
 _logged: ContextVar[bool] = ContextVar("logged", default=False)
 
 
-def app_kwargs() -> dict:
-    """Settings for Gradio's FastAPI app: the request log and size limit, and the limit's reply."""
+def app_kwargs(routes: Sequence = ()) -> dict:
+    """Settings for Gradio's FastAPI app: the request log and size limit, the limit's reply, and
+    the server's own `routes` (placed before Gradio's)."""
     from starlette.middleware import Middleware
 
     return {
         "exception_handlers": {TooLarge: _too_large},
         "middleware": [Middleware(OneLineErrors)],
+        "routes": list(routes),
     }
+
+
+def mark_logged() -> None:
+    """Say that the request being handled has had its log line (the middleware adds none)."""
+    _logged.set(True)
 
 
 def guard(demo) -> None:
@@ -60,7 +68,8 @@ def guard(demo) -> None:
         try:
             return await process_api(block_fn, inputs, state, *args, **kwargs)
         except gr.Error as exc:  # the app's own one-line error (e.g. "No such section")
-            log.warning("refused %s: %s", _name(block_fn), one_line(exc.message))
+            if not getattr(exc, "logged", False):
+                log.warning("refused %s: %s", _name(block_fn), one_line(exc.message))
             _logged.set(True)
             exc.print_exception = False
             raise

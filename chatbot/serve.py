@@ -46,21 +46,28 @@ def register(commands, common: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--queue-size", type=int, default=QUEUE_SIZE, metavar="N", help=f"questions waiting at most (default {QUEUE_SIZE})"
     )
+    parser.add_argument("--log-json", action="store_true", help="log one JSON object a line (for a log collector)")
     parser.set_defaults(handler=serve)
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
     """Run the chat window until SIGTERM or Ctrl-C, then end the process (exit code 0)."""
-    from .app import ChatApp, build_app, launch
+    from .app import ChatApp, build_app, launch, waiting
     from .assistant import Assistant
     from .feedback import FeedbackStore
+    from .health import Health
     from .live import LiveAssistant
+    from .logs import use_json_lines
+    from .metrics import Metrics
     from .review import Review
+    from .routes import server_routes
 
     settings = settings.with_overrides(feedback_db=args.feedback_db)
     if args.port is not None:
         _check_port(args.host, args.port)
     logging.getLogger("uvicorn.error").addFilter(_QuietCancel())
+    if args.log_json:
+        use_json_lines()
     previous = signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)  # even when started in the background with SIGINT ignored
     store = demo = None
@@ -72,10 +79,19 @@ def serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
         store = FeedbackStore(settings.feedback_db)
         password = os.environ.get(ADMIN_PASSWORD, "")
         review = (Review(live, store), password) if password else None
-        demo = build_app(
-            ChatApp(live, store), concurrency=args.concurrency, secret=browser_secret(settings.index_dir), review=review
+        metrics = Metrics()
+        chat = ChatApp(live, store, metrics)
+        demo = build_app(chat, concurrency=args.concurrency, secret=browser_secret(settings.index_dir), review=review)
+        health = Health(settings.index_dir, live, store_check=store.ping)
+        routes, lean = server_routes(
+            chat, health=health, metrics=metrics, concurrency=args.concurrency, queue_size=args.queue_size
         )
-        url = launch(demo, host=args.host, port=args.port, queue_size=args.queue_size, concurrency=args.concurrency)
+        metrics.watch(queue_depth=lambda: {"gradio": waiting(demo), "v1": lean.waiting}, build=lambda: build_labels(live))
+        url = launch(
+            demo, host=args.host, port=args.port, queue_size=args.queue_size, concurrency=args.concurrency, routes=routes
+        )
+        if args.log_json:
+            use_json_lines()  # uvicorn set up its own handlers as it started
         _say(f"Chat window running at {url}  (feedback: {store.database}; Ctrl-C to stop)")
         if review is not None:
             _say(f"Review page at {url.rstrip('/')}/admin")
@@ -92,6 +108,12 @@ def serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     _exit_at_once(0)
+
+
+def build_labels(live) -> dict:
+    """The index build answering now, as the labels of `/metrics`' chatbot_index_build_info."""
+    manifest = live.index.manifest
+    return {"build": live.status().build, "model": manifest.model, "built_at": manifest.built_at}
 
 
 def browser_secret(folder: Path) -> str | None:

@@ -6,6 +6,13 @@ percentiles, errors and wrong answers (as a table, or JSON with --json).
     .venv/bin/python scripts/load_test.py --sessions 50 --concurrency 4 --json
     .venv/bin/python scripts/load_test.py --url http://127.0.0.1:7860/   # an app already running
     .venv/bin/python scripts/load_test.py --sessions 40 --questions 10 --sigterm-after 3   # SIGTERM mid-load
+    .venv/bin/python scripts/load_test.py --driver queue --driver v1 --sessions 50 --questions 10   # side by side
+    .venv/bin/python scripts/load_test.py --replicas 2 --driver v1 --kill-replica-after 3   # behind HAProxy, one replica killed
+
+Several `--driver`s run one after another against the same server(s); each reports the server
+CPU per question (every replica's, from /proc) beside the answer's own time (the Assistant's
+thread CPU and wall time, from each replica's /metrics). `--replicas N` starts N replicas
+behind HAProxy (scripts/cluster.py) and loads the balancer.
 
 Answers are checked, not just timed: plainly worded questions must cite their section, and
 every session asking the same (question, history) must get the identical answer, which would
@@ -25,6 +32,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +50,7 @@ ROLES = ("Medical Assistant vs. Other Healthcare Roles",)
 ADMIN = ("Core Role of a Medical Assistant", "Administrative Duties")
 
 FOLLOW_UP = "follow-up"
+TIMEOUT = 120.0  # seconds a question may take before it counts as an error
 
 # Conversations: (question, what a correct reply is) where that is a section the answer must
 # cite, a reason, FOLLOW_UP (read together with the question before), or None (any clear reply).
@@ -82,6 +92,7 @@ class Result:
     question: str
     history: tuple[str, ...]
     seconds: float
+    started: float = 0.0  # time.perf_counter() when sent
     error: str = ""
     wrong: str = ""
     answer: dict = field(default_factory=dict, repr=False)
@@ -144,13 +155,14 @@ def stop_server(process: subprocess.Popen) -> float:
 class GradioClientSession:
     """A user as a program sees the API: one gradio_client.Client (its own session)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = TIMEOUT) -> None:
         from gradio_client import Client
 
         self.client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
+        self.timeout = timeout
 
     def ask(self, question: str, history: list[str]) -> dict:
-        return self.client.predict(question, history, api_name="/ask")
+        return self.client.submit(question, history, api_name="/ask").result(timeout=self.timeout)
 
     def close(self) -> None:
         self.client.close()
@@ -163,13 +175,14 @@ class QueueSession:
     hides the server's own latency; this driver waits on the event stream instead.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = TIMEOUT) -> None:
         import uuid
 
         import httpx
 
         self.url = url.rstrip("/")
-        self.http = httpx.Client(timeout=120)
+        self.timeout = timeout
+        self.http = httpx.Client(timeout=timeout)
         config = self.http.get(f"{self.url}/config").json()
         self.fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "ask")
         self.session = uuid.uuid4().hex
@@ -185,8 +198,11 @@ class QueueSession:
         joined = self.http.post(f"{self.url}/gradio_api/queue/join", json=payload)
         joined.raise_for_status()
         event_id = joined.json()["event_id"]
+        give_up = time.monotonic() + self.timeout
         with self.http.stream("GET", f"{self.url}/gradio_api/queue/data", params={"session_hash": self.session}) as stream:
             for line in stream.iter_lines():
+                if time.monotonic() > give_up:  # heartbeats keep the stream open: a stream that never brings the result
+                    raise RuntimeError(f"no result within {self.timeout:g} s")
                 if not line.startswith("data:"):
                     continue
                 message = json.loads(line[5:])
@@ -202,12 +218,42 @@ class QueueSession:
         self.http.close()
 
 
-DRIVERS = {"gradio_client": GradioClientSession, "queue": QueueSession}
+class V1Session:
+    """A program calling the lean route, `POST /v1/ask`: one request a question, no session (no
+    cookie kept, so a balancer spreads its questions over the replicas)."""
+
+    def __init__(self, url: str, timeout: float = TIMEOUT) -> None:
+        import httpx
+
+        self.url = url.rstrip("/") + "/v1/ask"
+        self.http = httpx.Client(timeout=timeout)
+
+    def ask(self, question: str, history: list[str]) -> dict:
+        response = self.http.post(self.url, json={"question": question, "history": history})
+        self.http.cookies.clear()
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+        return response.json()
+
+    def close(self) -> None:
+        self.http.close()
 
 
-def run_sessions(url: str, sessions: int, questions: int, *, driver: str = "gradio_client") -> tuple[list[Result], float]:
-    """Every session asks its conversation at the same time; results and wall-clock seconds."""
-    clients = [DRIVERS[driver](url) for _ in range(sessions)]
+DRIVERS = {"gradio_client": GradioClientSession, "queue": QueueSession, "v1": V1Session}
+
+
+def run_sessions(
+    url: str,
+    sessions: int,
+    questions: int,
+    *,
+    driver: str = "gradio_client",
+    timeout: float = TIMEOUT,
+    on_start: Callable[[], None] | None = None,
+) -> tuple[list[Result], float]:
+    """Every session asks its conversation at the same time; results and wall-clock seconds.
+    `on_start` is called as the first questions are sent (every session connected)."""
+    clients = [DRIVERS[driver](url, timeout) for _ in range(sessions)]
     results: list[Result] = []
     lock = threading.Lock()
     gate = threading.Barrier(sessions + 1)
@@ -219,7 +265,7 @@ def run_sessions(url: str, sessions: int, questions: int, *, driver: str = "grad
         gate.wait()
         for question, expected in turns:
             start = time.perf_counter()
-            result = Result(number, question, tuple(history), 0.0)
+            result = Result(number, question, tuple(history), 0.0, start)
             try:
                 result.answer = clients[number].ask(question, history)
             except Exception as exc:  # the load test reports failures rather than stopping
@@ -236,6 +282,8 @@ def run_sessions(url: str, sessions: int, questions: int, *, driver: str = "grad
         thread.start()
     gate.wait()
     started = time.perf_counter()
+    if on_start is not None:
+        on_start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
@@ -304,6 +352,33 @@ def format_table(data: dict) -> str:
     ]
     if data.get("server_cpu_ms_per_question") is not None:
         rows.append(("server CPU per question", f"{data['server_cpu_ms_per_question']} ms"))
+    if data.get("answer_cpu_ms_per_question") is not None:
+        rows.append(
+            (
+                "answer's own time per question",
+                f"{data['answer_cpu_ms_per_question']} ms CPU, {data['answer_wall_ms_per_question']} ms wall"
+                f" (server CPU = {data['server_cpu_over_answer_cpu']}x answer CPU)",
+            )
+        )
+    if data.get("replicas"):
+        rows.append(("replicas behind HAProxy", f"{data['replicas']} (sticky: {data['sticky']})"))
+    if data.get("killed_replica_after") is not None:
+        kill = data["kill"]
+        rows.append(
+            (
+                "replica killed",
+                f"after {data['killed_replica_after']:g} s: {kill['in_flight']} requests in flight (all replicas),"
+                f" {kill['errors_in_flight']} of them failed; {kill['errors_started_after']} errors"
+                f" among {kill['started_after']} requests sent after the kill"
+                + (
+                    f" (the latest sent {kill['latest_error_sent_after_kill_s']} s after it)"
+                    if kill["errors_started_after"]
+                    else ""
+                ),
+            )
+        )
+    if data.get("load_average"):
+        rows.append(("load average (1 min) before / after", " / ".join(f"{x:.2f}" for x in data["load_average"])))
     if data.get("shutdown_seconds") is not None:
         rows.append(("shutdown after SIGTERM", f"{data['shutdown_seconds']:.2f} s"))
     width = max(len(name) for name, _ in rows)
@@ -323,53 +398,139 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--driver",
         choices=sorted(DRIVERS),
-        default="gradio_client",
-        help="gradio_client sessions (default), or Gradio's queue protocol as the browser speaks it",
+        action="append",
+        help="gradio_client sessions (default), Gradio's queue protocol as the browser speaks it, or POST /v1/ask;"
+        " several run one after another against the same server(s)",
     )
     parser.add_argument("--url", help="test an app already running here instead of starting one")
-    parser.add_argument("--port", type=int, help="port for the started app (default: a free one)")
+    parser.add_argument("--port", type=int, help="port for the started app, or the balancer (default: a free one)")
     parser.add_argument("--index", help="index folder for the started app")
     parser.add_argument("--corpus", help="corpus folder for the started app")
     parser.add_argument("--model", help="model for the started app")
     parser.add_argument("--start-timeout", type=float, default=300, help="seconds to wait for the app to start")
+    parser.add_argument("--replicas", type=int, default=0, help="start this many replicas behind HAProxy (scripts/cluster.py)")
+    parser.add_argument("--sticky", choices=("cookie", "none"), default="cookie", help="HAProxy's stickiness (with --replicas)")
+    parser.add_argument(
+        "--kill-replica-after",
+        type=float,
+        metavar="SECONDS",
+        help="SIGKILL the first replica this long after the first questions are sent (with --replicas 2 or more, one --driver)",
+    )
     parser.add_argument(
         "--sigterm-after",
         type=float,
         metavar="SECONDS",
         help="send SIGTERM to the started app this long into the load (queue driver) and report how long it took to exit",
     )
+    parser.add_argument("--timeout", type=float, default=TIMEOUT, help=f"seconds a question may take (default {TIMEOUT:g})")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
+    args.driver = args.driver or ["gradio_client"]
     if args.sigterm_after is not None:
         if args.url:
             parser.error("--sigterm-after needs the app this script starts (no --url)")
         return shutdown_under_load(args)
+    if args.kill_replica_after is not None and (args.replicas < 2 or len(args.driver) > 1):
+        parser.error("--kill-replica-after needs --replicas 2 or more and one --driver")
+    if args.replicas and args.url:
+        parser.error("--replicas starts its own servers (no --url)")
 
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="load-test-") as folder, servers(args, Path(folder)) as target:
+        for driver in args.driver:
+            runs.append(measure(target, driver, args))
+    for data in runs:
+        data["shutdown_seconds"] = target.get("shutdown_seconds")
+    if args.json:
+        print(json.dumps(runs[0] if len(runs) == 1 else {"runs": runs}, indent=2))
+    else:
+        print("\n\n".join((f"== {d['driver']}\n" if len(runs) > 1 else "") + format_table(d) for d in runs))
+    failed = any(d["errors"] or d["wrong"] or d["inconsistent"] for d in runs)
+    return 1 if failed and args.kill_replica_after is None else 0
+
+
+@contextmanager
+def servers(args: argparse.Namespace, folder: Path):
+    """The server(s) to load: {"url", "pids", "replica_urls", "cluster"}; after the block, with
+    the single started server's "shutdown_seconds"."""
+    target: dict = {"url": args.url, "pids": [], "replica_urls": [], "cluster": None}
+    if args.url:
+        yield target
+        return
+    if args.replicas:
+        from cluster import running_cluster
+
+        serve_args = ["--concurrency", str(args.concurrency), "--queue-size", str(args.queue_size)]
+        serve_args += [
+            item for flag in ("index", "corpus", "model") if getattr(args, flag) for item in (f"--{flag}", getattr(args, flag))
+        ]
+        with running_cluster(
+            args.replicas,
+            port=args.port,
+            sticky=args.sticky,
+            serve_args=serve_args,
+            feedback_db=folder / "feedback.sqlite3",
+            start_timeout=args.start_timeout,
+        ) as cluster:
+            target.update(url=cluster.url, pids=cluster.pids(), replica_urls=[r.url for r in cluster.replicas], cluster=cluster)
+            yield target
+        return
+    process, url = start_server(args, folder / "feedback.sqlite3")
+    target.update(url=url, pids=[process.pid], replica_urls=[url])
+    try:
+        yield target
+    finally:
+        target["shutdown_seconds"] = round(stop_server(process), 3)
+
+
+def measure(target: dict, driver: str, args: argparse.Namespace) -> dict:
+    """One driver's run: the report, the server CPU and the answers' own time per question."""
     settings = {
-        "driver": args.driver,
+        "driver": driver,
         "sessions": args.sessions,
         "questions": args.questions,
         "concurrency": args.concurrency,
         "queue_size": args.queue_size,
     }
-    with tempfile.TemporaryDirectory(prefix="load-test-") as folder:
-        process = None
-        url = args.url
-        if url is None:
-            process, url = start_server(args, Path(folder) / "feedback.sqlite3")
-        try:
-            cpu_before = _cpu_seconds(process)
-            results, wall = run_sessions(url, args.sessions, args.questions, driver=args.driver)
-            cpu = _cpu_seconds(process) - cpu_before if cpu_before is not None else None
-        finally:
-            shutdown = stop_server(process) if process is not None else None
-    data = report(results, wall, settings) | {
-        "url": url,
-        "server_cpu_ms_per_question": round(cpu * 1000 / len(results), 1) if cpu is not None and results else None,
-        "shutdown_seconds": round(shutdown, 3) if shutdown is not None else None,
-    }
-    print(json.dumps(data, indent=2) if args.json else format_table(data))
-    return 0 if not (data["errors"] or data["wrong"] or data["inconsistent"]) else 1
+    load_before = os.getloadavg()[0]
+    cpu_before = _cpu_total(target["pids"])
+    answer_before = _answer_time(target["replica_urls"])
+    killed: dict = {}
+
+    def kill() -> None:
+        time.sleep(args.kill_replica_after)
+        killed["at"] = time.perf_counter()
+        target["cluster"].kill(0)
+
+    start_killer = (lambda: threading.Thread(target=kill, daemon=True).start()) if args.kill_replica_after is not None else None
+    results, wall = run_sessions(
+        target["url"], args.sessions, args.questions, driver=driver, timeout=args.timeout, on_start=start_killer
+    )
+    cpu = _cpu_total(target["pids"]) - cpu_before if cpu_before is not None else None
+    answer_after = _answer_time(target["replica_urls"]) if not killed else None
+    data = report(results, wall, settings) | {"url": target["url"], "load_average": [load_before, os.getloadavg()[0]]}
+    data["server_cpu_ms_per_question"] = round(cpu * 1000 / len(results), 1) if cpu is not None and results else None
+    if answer_before is not None and answer_after is not None and answer_after[2] > answer_before[2]:
+        count = answer_after[2] - answer_before[2]
+        data["answer_cpu_ms_per_question"] = round((answer_after[0] - answer_before[0]) * 1000 / count, 1)
+        data["answer_wall_ms_per_question"] = round((answer_after[1] - answer_before[1]) * 1000 / count, 1)
+        if data["server_cpu_ms_per_question"] and data["answer_cpu_ms_per_question"]:
+            data["server_cpu_over_answer_cpu"] = round(data["server_cpu_ms_per_question"] / data["answer_cpu_ms_per_question"], 2)
+    if args.replicas:
+        data |= {"replicas": args.replicas, "sticky": args.sticky}
+    if killed:
+        at = killed["at"]
+        in_flight = [r for r in results if r.started <= at < r.started + r.seconds]
+        after = [r for r in results if r.started > at]
+        data["killed_replica_after"] = args.kill_replica_after
+        data["kill"] = {
+            "in_flight": len(in_flight),
+            "errors_in_flight": sum(1 for r in in_flight if r.error),
+            "started_after": len(after),
+            "errors_started_after": sum(1 for r in after if r.error),
+            "latest_error_sent_after_kill_s": round(max((r.started - at for r in after if r.error), default=0.0), 3),
+        }
+    return data
 
 
 def shutdown_under_load(args: argparse.Namespace) -> int:
@@ -438,13 +599,40 @@ def _percentile(values: list[float], percent: float) -> float | None:
     return round(values[low] + (values[high] - values[low]) * (rank - low), 1)
 
 
-def _cpu_seconds(process: subprocess.Popen | None) -> float | None:
-    """CPU time (user + system, all threads) the server process has used so far (Linux)."""
-    try:
-        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (AttributeError, OSError):
+def _cpu_total(pids: list[int]) -> float | None:
+    """CPU time (user + system, all threads) the server processes have used so far (Linux; a
+    killed process that has not been reaped still shows its time)."""
+    if not pids:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _answer_time(urls: list[str]) -> tuple[float, float, float] | None:
+    """(answering CPU seconds, answering wall seconds, answers) so far, summed over the servers'
+    /metrics; None when one cannot be read."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    if not urls:
+        return None
+    totals = {"chatbot_answer_cpu_seconds_total": 0.0, "chatbot_answer_seconds_sum": 0.0, "chatbot_answer_seconds_count": 0.0}
+    for url in urls:
+        try:
+            text = httpx.get(url.rstrip("/") + "/metrics", timeout=5).text
+        except httpx.HTTPError:
+            return None
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name in totals:
+                    totals[sample.name] += sample.value
+    return tuple(totals.values())
 
 
 def _drain(stream) -> None:

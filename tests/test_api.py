@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 
 import pytest
 
@@ -160,3 +162,109 @@ def test_the_upload_route_stores_nothing(server):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == 413
+
+
+def post_v1(server, body: bytes | dict, **headers) -> tuple[int, dict]:
+    import httpx
+
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = httpx.post(server[0].rstrip("/") + "/v1/ask", content=content, headers=headers, timeout=60)
+    return response.status_code, response.json()
+
+
+@pytest.mark.parametrize(
+    ("question", "history"),
+    [
+        ("How much do medical assistants earn?", []),
+        ("and how long does it take?", ["What certifications can a medical assistant get?"]),
+    ],
+    ids=["question", "follow-up"],
+)
+def test_v1_ask_answers_exactly_like_ask(client, server, question, history):
+    status, data = post_v1(server, {"question": question, "history": history})
+    assert status == 200
+    assert data == ask(client, question, history)
+    assert data["citations"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"question": 5}, 400, "question must be a string, not int"),
+        ({"question": "What is a CMA?", "history": "What is an RMA?"}, 400, "history must be a list of strings"),
+        ({"question": "What is a CMA?", "history": [1, 2]}, 400, "history must be a list of strings"),
+        ({"question": "x" * 20_001}, 400, "at most 20,000 characters"),
+        ({"history": []}, 400, "question is missing"),
+        ({"question": "What is a CMA?", "session": "x"}, 400, "unknown field 'session'"),
+        (b"[1, 2]", 400, "the body must be a JSON object"),
+        (b"{not json", 400, "the body must be a JSON object"),
+        (json.dumps({"question": "x" * 300_000}).encode(), 413, "request too large"),
+    ],
+    ids=[
+        "question-int",
+        "history-str",
+        "history-ints",
+        "too-long",
+        "no-question",
+        "unknown-field",
+        "array",
+        "not-json",
+        "too-large",
+    ],
+)
+def test_v1_ask_rejects_bad_input_with_a_json_error_and_one_log_line(server, caplog, body, status, message):
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    got, data = post_v1(server, body, **{"Content-Type": "application/json"})
+    assert got == status
+    assert list(data) == ["error"] and message in data["error"]
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lines) == 1 and lines[0].exc_info is None
+    assert "/v1/ask" in lines[0].getMessage()
+    if status == 400:
+        assert message in lines[0].getMessage()
+
+
+def metric(server, name: str, **labels) -> float:
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(server[0].rstrip("/") + "/metrics", timeout=10).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+def test_metrics_count_a_question_by_reason_channel_latency_and_feedback_row(client, server):
+    before = {
+        "v1": metric(server, "chatbot_questions_total", channel="v1", reason="not_in_guide"),
+        "api": metric(server, "chatbot_questions_total", channel="api", reason="answered"),
+        "latency": metric(server, "chatbot_answer_seconds_count", channel="v1"),
+        "saved": metric(server, "chatbot_feedback_rows_total", kind="question", outcome="saved"),
+    }
+    assert post_v1(server, {"question": "What is the capital of France?"})[0] == 200
+    ask(client, "How much do medical assistants earn?")
+    assert metric(server, "chatbot_questions_total", channel="v1", reason="not_in_guide") == before["v1"] + 1
+    assert metric(server, "chatbot_questions_total", channel="api", reason="answered") == before["api"] + 1
+    assert metric(server, "chatbot_answer_seconds_count", channel="v1") == before["latency"] + 1
+    assert metric(server, "chatbot_feedback_rows_total", kind="question", outcome="saved") == before["saved"] + 2
+    assert metric(server, "chatbot_queue_depth", route="v1") == 0
+    server[1].flush()
+    with sqlite3.connect(server[1].path) as db:
+        channels = db.execute("SELECT channel FROM questions WHERE question = ?", ("What is the capital of France?",)).fetchall()
+    assert ("v1",) in channels
+
+
+def test_healthz_names_the_live_build_and_model(server, assistant):
+    import httpx
+
+    response = httpx.get(server[0].rstrip("/") + "/healthz", timeout=10)
+    data = response.json()
+    assert response.status_code == 200 and data["status"] == "ok"
+    assert data["build"] == assistant.index.folder.name == data["serving"]
+    assert data["model"] == assistant.index.manifest.model
+    assert data["store_reachable"] is True

@@ -155,7 +155,7 @@ def test_a_bad_event_in_the_queue_is_one_log_line(served, name, call):
 
 
 def test_nothing_of_a_question_stays_in_its_session(assistant, tmp_path):
-    question = "q" * 19_000 + " What does a medical assistant do?"  # near the 20,000-character limit
+    question = "q" * 19_000 + " What does a medical assistant do?"  # under the API's 20,000 characters, read from its end
     with running_app(assistant, tmp_path) as (url, _, demo), httpx.Client(timeout=60) as http:
         event, answer = ask(http, url, question)
         assert event == "complete" and answer[0]["reason"] == "answered"

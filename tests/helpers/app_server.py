@@ -9,6 +9,11 @@ from pathlib import Path
 
 from chatbot.app import ChatApp, build_app, launch
 from chatbot.feedback import FeedbackStore
+from chatbot.health import Health, store_probe
+from chatbot.live import LiveAssistant
+from chatbot.metrics import Metrics
+from chatbot.routes import server_routes
+from chatbot.settings import Settings
 
 
 def free_port() -> int:
@@ -19,10 +24,18 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(assistant, folder: Path) -> Iterator[tuple[str, FeedbackStore, object]]:
-    """Serve `assistant` with a feedback store in `folder`; yield (url, store, Gradio Blocks), then stop both."""
+    """Serve `assistant` (an Assistant or a LiveAssistant) as `serve` does, with its /healthz,
+    /metrics and /v1/ask and a feedback store in `folder`; yield (url, store, Gradio Blocks),
+    then stop both."""
+    if not isinstance(assistant, LiveAssistant):
+        assistant = LiveAssistant(Settings(index_dir=assistant.index.folder.parent), assistant)
     store = FeedbackStore(folder / "feedback.sqlite3")
-    demo = build_app(ChatApp(assistant, store))
-    url = launch(demo, host="127.0.0.1", port=free_port())
+    metrics = Metrics()
+    chat = ChatApp(assistant, store, metrics)
+    demo = build_app(chat)
+    health = Health(assistant.settings.index_dir, assistant, store_check=store_probe(store, store.path))
+    routes, _ = server_routes(chat, health=health, metrics=metrics, concurrency=2, queue_size=256)
+    url = launch(demo, host="127.0.0.1", port=free_port(), routes=routes)
     try:
         yield url, store, demo
     finally:
