@@ -108,3 +108,19 @@ def test_not_in_the_guide_is_a_labeled_near_miss(review, banked):
         "reason": "not_in_guide",
     }
     review.live.wait(60)
+
+
+def test_a_label_saved_through_one_replica_is_served_by_the_other_after_one_rebuild(review, banked, monkeypatch):
+    import chatbot.live
+
+    monkeypatch.setattr(chatbot.live, "CHECK_EVERY", 0.0)
+    other = LiveAssistant(banked)  # a second replica on the same index folder
+    rebuilds = []
+    other._build = lambda settings: rebuilds.append(settings)  # it must never rebuild for the label
+    review.decide("what is a good bike to buy", Choice.ANSWERED, section=(PAY,), voice="plain")
+    review.live.wait(60)
+    other.ask("what is a good bike to buy")  # a question makes it look at CURRENT
+    other.wait(60)
+    assert other.status().build == review.live.status().build
+    assert "what is a good bike to buy" in [q.question for q in other.index.bank.questions]
+    assert rebuilds == []
