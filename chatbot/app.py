@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from . import api
 from .answer import Answer
 from .feedback import FeedbackStore
-from .render import SEPARATOR, answer_html, browse_html, earlier_questions, plain, section_html, user_html
+from .render import SEPARATOR, answer_html, browse_html, earlier_questions, escape, plain, section_html, user_html
 
 if TYPE_CHECKING:
     from .assistant import Assistant
@@ -298,8 +298,6 @@ def build_app(chat: ChatApp, *, concurrency: int = CONCURRENCY, secret: str | No
 
 
 def _status(text: str) -> str:
-    from .render import escape
-
     return f'<p class="status" role="status" aria-live="polite">{escape(text)}</p>'
 
 

@@ -10,7 +10,6 @@ replica unhealthy: answers keep flowing while it is down (rows wait and are retr
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +21,6 @@ from .index import build_files, damaged_file, live_folder
 from .manifest import read_manifest
 
 STORE_CHECK_EVERY = 5.0  # seconds a store probe's result is reused
-STORE_TIMEOUT = 0.5  # seconds a probe waits for the store
 
 
 @dataclass(frozen=True)
@@ -95,31 +93,6 @@ class Health:
                 reachable = False
             self._store = (time.monotonic(), reachable)
         return reachable
-
-
-def store_probe(store, target: str | Path) -> Callable[[], bool | None]:
-    """How to tell whether the feedback store can be reached: the store's own `reachable()` when it
-    has one, else for a SQLite file whether it opens and reads (None for anything else)."""
-    own = getattr(store, "reachable", None)
-    if callable(own):
-        return own
-    text = str(target)
-    if ":/" in text:  # a database URL: only the store itself can say
-        return lambda: None
-    path = Path(text)
-
-    def sqlite_reachable() -> bool:
-        try:
-            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=STORE_TIMEOUT)
-            try:
-                db.execute("SELECT 1 FROM questions LIMIT 1").fetchall()
-            finally:
-                db.close()
-            return True
-        except sqlite3.Error:
-            return False
-
-    return sqlite_reachable
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from chatbot.app import ChatApp, build_app, launch
 from chatbot.feedback import FeedbackStore
-from chatbot.health import Health, store_probe
+from chatbot.health import Health
 from chatbot.live import LiveAssistant
 from chatbot.metrics import Metrics
 from chatbot.routes import server_routes
@@ -33,7 +33,7 @@ def running_app(assistant, folder: Path) -> Iterator[tuple[str, FeedbackStore, o
     metrics = Metrics()
     chat = ChatApp(assistant, store, metrics)
     demo = build_app(chat)
-    health = Health(assistant.settings.index_dir, assistant, store_check=store_probe(store, store.path))
+    health = Health(assistant.settings.index_dir, assistant, store_check=store.ping)  # as serve does
     routes, _ = server_routes(chat, health=health, metrics=metrics, concurrency=2, queue_size=256)
     url = launch(demo, host="127.0.0.1", port=free_port(), routes=routes)
     try:
