@@ -9,8 +9,9 @@ from .chunking import Passage, bullet_runs
 from .decision import Decision
 from .reasons import Reason
 
-# Why a reply looks the way it does; `in_scope` is true only for ANSWERED.
+# Why a reply looks the way it does; `in_scope` is true only for ANSWERED and PARTIAL.
 ANSWERED = Reason.ANSWERED
+PARTIAL = Reason.PARTIAL
 NOT_IN_GUIDE = Reason.NOT_IN_GUIDE
 MEDICAL_ADVICE = Reason.MEDICAL
 EMERGENCY = Reason.EMERGENCY
@@ -66,15 +67,17 @@ class Quote:
 
     `item`: the sentence is a bullet of a list in the guide, and is shown as one. `cited`: the
     marker is shown after it (a list's items share the marker of the sentence that introduces them).
+    `heading`: the sentence opens a sub-section listed in an overview of its part, shown after its heading.
     """
 
     text: str
     marker: int
     item: bool = False
     cited: bool = True
+    heading: str = ""
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "marker": self.marker, "item": self.item, "cited": self.cited}
+        return {"text": self.text, "marker": self.marker, "item": self.item, "cited": self.cited, "heading": self.heading}
 
 
 def blocks(quotes: Sequence[Quote]) -> list[tuple[Quote, ...]]:
@@ -82,7 +85,8 @@ def blocks(quotes: Sequence[Quote]) -> list[tuple[Quote, ...]]:
     out: list[list[Quote]] = []
     for quote in quotes:
         previous = out[-1][-1] if out else None
-        if previous is not None and previous.item == quote.item and (not quote.item or previous.marker == quote.marker):
+        same_list = previous is not None and (previous.marker == quote.marker or bool(previous.heading and quote.heading))
+        if previous is not None and previous.item == quote.item and (not quote.item or same_list):
             out[-1].append(quote)
         else:
             out.append([quote])
@@ -104,6 +108,8 @@ class Answer:
     suggestions: tuple[tuple[str, ...], ...] = ()
     notice: str = ""
     follow_ups: tuple[str, ...] = ()  # questions the guide answers nearby, to ask next
+    missing: tuple[str, ...] = ()  # a partly covered question's words that the guide never mentions
+    caveat: str = ""  # a partly covered reply's first sentence: what the guide does not cover
     decision: Decision | None = None  # the bank's evidence for answering or not (None before retrieval)
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
 
@@ -121,22 +127,28 @@ class Answer:
             "suggestions": [list(s) for s in self.suggestions],
             "notice": self.notice,
             "follow_ups": list(self.follow_ups),
+            "missing": list(self.missing),
+            "caveat": self.caveat,
             "decision": self.decision.to_dict() if self.decision else None,
         }
 
 
-def compose(quotes: list[tuple[str, Passage]]) -> tuple[str, tuple[Quote, ...], tuple[Citation, ...]]:
+def compose(
+    quotes: list[tuple[str, Passage]], overview: Sequence[tuple[str, Passage]] = ()
+) -> tuple[str, tuple[Quote, ...], tuple[Citation, ...]]:
     """Number the passages the quotes come from, mark the guide's list items, and write the answer
-    as text: sentences with their [n] markers, list items on lines of their own ("- …")."""
+    as text: sentences with their [n] markers, list items on lines of their own ("- …"). `overview`
+    lists a part's sub-sections (first line of each) after the quotes from its opening text."""
     markers: dict[int, int] = {}
     citations: list[Citation] = []
     found: list[Quote] = []
-    for text, passage in quotes:
+    for (text, passage), headed in [(q, False) for q in quotes] + [(q, True) for q in overview if q not in quotes]:
         if passage.id not in markers:
             markers[passage.id] = len(markers) + 1
             citations.append(Citation(markers[passage.id], passage))
         items = {item for _, run in bullet_runs(passage) for item in run}
-        found.append(Quote(text, markers[passage.id], item=text in items))
+        heading = passage.section[-1] if headed else ""
+        found.append(Quote(text, markers[passage.id], item=headed or text in items, heading=heading))
     out: list[Quote] = []
     for block in blocks(found):
         # one marker per run of sentences from one passage; a list's items share the marker of the
@@ -145,7 +157,7 @@ def compose(quotes: list[tuple[str, Passage]]) -> tuple[str, tuple[Quote, ...], 
         after = found[len(out) + len(block)] if len(out) + len(block) < len(found) else None
         for q, following in zip(block, (*block[1:], after)):
             if q.item:
-                cited = q is block[-1] and not introduced
+                cited = q.heading != "" or (q is block[-1] and not introduced)
             else:
                 cited = following is None or following.marker != q.marker or following.item
             out.append(replace(q, cited=cited))
@@ -157,7 +169,11 @@ def answer_text(quotes: Sequence[Quote]) -> str:
     out = []
     for block in blocks(quotes):
         if block[0].item:
-            out.append("\n".join(f"- {q.text}" + (f" [{q.marker}]" if q.cited else "") for q in block))
+            out.append("\n".join(f"- {_headed(q)}" + (f" [{q.marker}]" if q.cited else "") for q in block))
         else:
             out.append(" ".join(q.text + (f" [{q.marker}]" if q.cited else "") for q in block))
     return "\n".join(out)
+
+
+def _headed(quote: Quote) -> str:
+    return f"{quote.heading}: {quote.text}" if quote.heading else quote.text

@@ -8,16 +8,20 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import intent
-from .answer import ANSWERED, EMPTY, NOT_IN_GUIDE, Answer, Hit, compose
+from .answer import EMPTY, Answer, Hit, compose
+from .context import TURNS
 from .decision import Decision, decide
 from .followups import follow_ups
 from .index import LoadedIndex, ensure_index, load_index
+from .language import other_language
+from .outcome import NOT_IN_GUIDE_REPLY, Outcome, settle
 from .places import states_named
-from .question_kinds import asks_rules
+from .question_kinds import asks_rules, figure_words
 from .reasons import Reason
 from .retrieval import Retriever
-from .selection import Selection, Shortfall, select
+from .selection import Shortfall, select
 from .settings import Settings
+from .structure import overview
 
 SHOWN_PASSAGES = 3
 SUGGESTIONS = 2  # nearest sections named when the guide does not answer
@@ -29,10 +33,9 @@ INSTRUCTIONS_REPLY = (
 )
 LONG_NOTICE = "Your message was long, so only its end (the last 1,000 characters, where the question usually is) was read."
 INSTRUCTIONS_NOTICE = "Instructions in your message were ignored; only its question was answered."
-NOT_IN_GUIDE_REPLY = "The guide doesn't cover this."
+LANGUAGE_NOTICE = "I answer in English, from an English guide."
+LANGUAGE_REPLY = "I answer in English, from an English guide: please ask your question in English."
 STATE_RULES_REPLY = "The guide doesn't cover the rules in {places}."
-ELSEWHERE_NOTICE = "The guide has nothing specific to {places}; this is its general answer."
-UNRANKED_REPLY = "The guide describes these options but doesn't say which is better."
 
 
 class Assistant:
@@ -59,7 +62,11 @@ class Assistant:
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         """Answer `question` from the guide; `history` holds earlier user questions, oldest first."""
         started = time.perf_counter()
-        query = self.reader.read(question, history)
+        recent = list(history)[-TURNS:]
+        turn = self.index.context.leans_on(
+            self.reader.read(question).own, [self.reader.read(t).own for t in recent], self.index.encoder.encode
+        )
+        query = self.reader.read(question, history, leans_on=None if turn is None else len(history) - len(recent) + turn)
         if not any(ch.isalnum() for ch in query.text):
             return Answer(question=question, answer=EMPTY_REPLY, in_scope=False, reason=EMPTY)
         notice = LONG_NOTICE if query.trimmed else ""
@@ -103,14 +110,22 @@ class Assistant:
         )
         timings = dict(ranking.timings_ms, select=(time.perf_counter() - start) * 1000)
         timings["total"] = (time.perf_counter() - started) * 1000
-        elsewhere = " or ".join(state for state in states_named(query.interpreted_as) if state not in self.states)
-        declined = _decline_reply(selection, decision.answers, elsewhere, query.interpreted_as)
-        if declined is not None:
+        places = tuple(state for state in states_named(query.interpreted_as) if state not in self.states)
+        elsewhere = " or ".join(places)
+        language = other_language(query.focus)
+        if language:
+            notice = " ".join(filter(None, [notice, LANGUAGE_NOTICE]))
+        missing = tuple(dict.fromkeys(places + self.index.terms.missing(query.own, self.index.encoder.encode, query.focus)))
+        near = ranking.confidence >= self.index.tuning.near_section
+        outcome = settle(decision, selection, missing, near=near, figure=figure_words(query.focus))
+        if elsewhere and asks_rules(query.interpreted_as):  # a general answer could be read as that state's rule
+            outcome = Outcome(Reason.NOT_IN_GUIDE, STATE_RULES_REPLY.format(places=elsewhere))
+        if not outcome.quotes:
             return Answer(
                 question=question,
-                answer=declined,
+                answer=LANGUAGE_REPLY if language else outcome.caveat or NOT_IN_GUIDE_REPLY,
                 in_scope=False,
-                reason=decision.reason if not decision.answers else NOT_IN_GUIDE,
+                reason=Reason.OTHER_LANGUAGE if language else outcome.reason,
                 passages=hits,
                 interpreted_as=query.interpreted_as,
                 notice=notice,
@@ -118,21 +133,21 @@ class Assistant:
                 timings_ms=timings,
                 decision=decision,
             )
-        if elsewhere:
-            notice = " ".join(filter(None, [notice, ELSEWHERE_NOTICE.format(places=elsewhere)]))
-        answer, quotes, citations = compose(selection.quotes)
+        answer, quotes, citations = compose(selection.quotes, overview(selection.quotes, self.index.passages, query.focus))
         cited = [c.passage.section for c in citations]
         return Answer(
             question=question,
-            answer=answer,
+            answer=f"{outcome.caveat}\n{answer}" if outcome.caveat else answer,
             in_scope=True,
-            reason=ANSWERED,
+            reason=outcome.reason,
             citations=citations,
             passages=hits,
             quotes=quotes,
             interpreted_as=query.interpreted_as,
             notice=notice,
             follow_ups=follow_ups(cited, self._sections, self.index.bank.questions, question),
+            missing=outcome.missing,
+            caveat=outcome.caveat,
             timings_ms=timings,
             decision=decision,
         )
@@ -165,15 +180,3 @@ class Assistant:
         if not parts:
             raise KeyError(f"no section {' › '.join(section)!r} in the guide")
         return "\n\n".join(parts)
-
-
-def _decline_reply(selection: Selection, answers: bool, elsewhere: str, question: str) -> str | None:
-    """Why the guide does not answer, as the reply; None when it does. `elsewhere` names the U.S.
-    states the question asks about that the guide never mentions."""
-    if elsewhere and asks_rules(question):  # a general answer could be read as that state's rule
-        return STATE_RULES_REPLY.format(places=elsewhere)
-    if not answers:
-        return NOT_IN_GUIDE_REPLY
-    if not selection.in_scope:
-        return UNRANKED_REPLY if selection.shortfall is Shortfall.UNRANKED else NOT_IN_GUIDE_REPLY
-    return None

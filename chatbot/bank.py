@@ -7,7 +7,9 @@ A bank file sits in the corpus folder and is named after its guide with `.questi
      "question": "how much do MAs make?", "answered": true, "voice": "casual"}
 
 `answered: false` lines carry a `reason` (`not_in_guide`, `other_topic`, `medical`, `emergency`);
-their section, when given, is the part of the guide the question seems to be about (a near miss).
+their section, when given, is the part of the guide the question seems to be about (a near miss),
+and their optional `missing` lists the words of the question naming what the guide does not cover
+(`"missing": ["ambulance"]`): the labels the missing-term model (`terms.py`) is fitted on.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .reasons import BANK_REASONS, Reason
 SUFFIX = ".questions.jsonl"
 VOICES = ("plain", "indirect", "casual", "typo", "keywords")
 MAX_QUESTION_CHARS = 500
-FIELDS = frozenset({"section", "subsection", "question", "answered", "reason", "voice"})
+FIELDS = frozenset({"section", "subsection", "question", "answered", "reason", "voice", "missing"})
 
 
 class BankError(CorpusError):
@@ -39,6 +41,7 @@ class BankQuestion:
     section: tuple[str, ...] = ()  # the guide's heading path; () for a general question
     voice: str = ""
     source: str = ""  # "file:line", for messages
+    missing: tuple[str, ...] = ()  # words of the question naming what the guide does not cover
 
     @property
     def answered(self) -> bool:
@@ -55,6 +58,8 @@ class BankQuestion:
             out["reason"] = next(name for name, reason in BANK_REASONS.items() if reason is self.reason)
         if self.voice:
             out["voice"] = self.voice
+        if self.missing:
+            out["missing"] = list(self.missing)
         return out
 
     @classmethod
@@ -126,8 +131,16 @@ def _parse(data: object, where: str) -> BankQuestion:
     voice = data.get("voice") or ""
     if voice and voice not in VOICES:
         raise BankError(f'{where}: "voice" must be one of {", ".join(VOICES)}')
+    missing = data.get("missing") or []
+    if not isinstance(missing, list) or not all(isinstance(m, str) and m.strip() for m in missing):
+        raise BankError(f'{where}: "missing" must be a list of words of the question')
+    if missing and answered:
+        raise BankError(f'{where}: an answered question has no "missing" words')
+    if absent := [m for m in missing if m.casefold() not in question.casefold()]:
+        raise BankError(f'{where}: "missing" word {absent[0]!r} is not in the question; copy it from the question')
     path = tuple(s for s in (section, subsection) if s is not None)
-    return BankQuestion(" ".join(question.split()), Reason.ANSWERED if answered else BANK_REASONS[reason], path, voice, where)
+    reason_ = Reason.ANSWERED if answered else BANK_REASONS[reason]
+    return BankQuestion(" ".join(question.split()), reason_, path, voice, where, tuple(missing))
 
 
 def check_repeats(questions: list[BankQuestion]) -> None:

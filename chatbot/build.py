@@ -20,6 +20,8 @@ import numpy as np
 
 from .bank import BankQuestion, bank_files, load_bank
 from .chunking import CHUNKER_VERSION, Passage, chunk_documents
+from .context_fit import fit_context
+from .conversations import load_conversations
 from .corpus import load_corpus
 from .embedding import ModelInfo, resolve_model, weights_sha256
 from .errors import IndexCorruptError, IndexError_, IndexMissingError, IndexStaleError, ModelError
@@ -48,8 +50,9 @@ from .lexical import LEXICAL, LexicalIndex
 from .locks import exclusive
 from .manifest import MANIFEST, Manifest, corpus_hashes, file_sha256, read_manifest, staleness
 from .models import check_weights, model_source
-from .neighbours import write_bank
+from .neighbours import BANK_VECTORS, write_bank
 from .settings import Settings
+from .terms_fit import fit_terms
 from .tuning import Tuning
 from .vector_cache import VectorCache, read_cache
 from .vector_store import vector_index
@@ -151,6 +154,9 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
             reader = glossary.reader(load_query_encoder(folder, manifest).known_words())
             read = [reader.read(q.question) for q in bank]
             write_bank(folder, bank, vectors.embed([r.dense for r in read]).reshape(len(bank), dimension))
+            bank_vectors = np.load(folder / BANK_VECTORS)
+            fit_terms(bank, [r.own for r in read], bank_vectors, glossary.vocabulary, vectors.embed).save(folder)
+            fit_context(load_conversations(settings.corpus_dir), bank, lambda t: reader.read(t).own, vectors.embed).save(folder)
             vectors.save(folder / CACHE, model.weights_sha256)
             tuning = _fit_tuning(open_build(folder, manifest), [r.lexical for r in read], bank)
             manifest = replace(

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from .answer import Answer
 from .batch import read_questions
+from .outcome import UNRANKED_REPLY
+from .reasons import Reason
 from .settings import Settings
 
 
@@ -34,6 +36,13 @@ class Outcome:
     answer: str
     cited: str
     passages: tuple[str, ...]
+    partial: bool = False  # shown as partly covered (`answered` too: it quotes the guide)
+    named: bool = False  # a partly covered reply says what the guide lacks (a term, a figure, a ranking)
+
+    @property
+    def honest(self) -> bool:
+        """For a question the guide does not answer: declined, or shown as partly covered naming what is missing."""
+        return not self.answered or (self.partial and self.named)
 
 
 def normalize(text: str) -> str:
@@ -80,6 +89,8 @@ def judge(item: dict, answer: Answer, latency_ms: float) -> Outcome:
         answer=answer.answer,
         cited=" › ".join(cited),
         passages=tuple(h.passage.heading for h in answer.passages),
+        partial=answer.reason is Reason.PARTIAL,
+        named=bool(answer.missing) or answer.caveat == UNRANKED_REPLY,
     )
 
 
@@ -96,9 +107,11 @@ def summarize(outcomes: list[Outcome]) -> dict:
         "hit@3": rate([1 <= o.passage_rank <= 3 for o in answerable], answerable),
         "section@1": rate([o.section_hit for o in answerable], answerable),
         "mrr": rate([1 / o.passage_rank if o.passage_rank else 0 for o in answerable], answerable),
-        "scope_accuracy": rate([o.answered == o.answerable for o in outcomes], outcomes),
+        "scope_accuracy": rate([o.answered if o.answerable else o.honest for o in outcomes], outcomes),
         "false_decline": rate([not o.answered for o in answerable], answerable),
-        "declined_unanswerable": rate([not o.answered for o in unanswerable], unanswerable),
+        "partial": rate([o.partial for o in answerable], answerable),
+        "declined_unanswerable": rate([o.honest for o in unanswerable], unanswerable),
+        "full_unanswerable": rate([o.answered and not o.partial for o in unanswerable], unanswerable),
         "p50_ms": round(statistics.median(latencies), 2) if latencies else None,
         "p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2) if latencies else None,
     }
@@ -132,26 +145,38 @@ COLUMNS = (
     "mrr",
     "scope_accuracy",
     "false_decline",
+    "partial",
     "declined_unanswerable",
+    "full_unanswerable",
     "p50_ms",
     "p95_ms",
 )
 
 
+_SHORT = {"declined_unanswerable": "declined_oos", "full_unanswerable": "full_oos"}
+
+
 def format_report(report: dict) -> str:
-    header = f"{'kind':<14}" + "".join(f"{c.replace('declined_unanswerable', 'declined_oos'):>15}" for c in COLUMNS)
+    header = f"{'kind':<14}" + "".join(f"{_SHORT.get(c, c):>15}" for c in COLUMNS)
     rows = [("overall", report["overall"])] + list(report["by_kind"].items())
     cell = lambda v: "-" if v is None else (f"{v}" if isinstance(v, int) else f"{v:.3f}" if v <= 1 else f"{v:.1f}")  # noqa: E731
     return "\n".join([header] + [f"{name:<14}" + "".join(f"{cell(m[c]):>15}" for c in COLUMNS) for name, m in rows])
 
 
+def _failed(o: Outcome) -> bool:
+    return (not o.answered if o.answerable else not o.honest) or (o.answerable and not o.answer_hit)
+
+
 def format_failures(outcomes: list[Outcome]) -> str:
     lines = []
     for o in outcomes:
-        wrong = (o.answered != o.answerable) or (o.answerable and not (o.answer_hit and o.passage_rank == 1 and o.section_hit))
+        wrong = (not o.answered if o.answerable else not o.honest) or (
+            o.answerable and not (o.answer_hit and o.passage_rank == 1 and o.section_hit)
+        )
         if wrong:
             lines.append(
-                f"{o.id} [{o.kind}] {o.question}\n    answered={o.answered} expected={o.answerable} answer_hit={o.answer_hit} "
+                f"{o.id} [{o.kind}] {o.question}\n    answered={o.answered} partial={o.partial} expected={o.answerable} "
+                f"answer_hit={o.answer_hit} "
                 f"rank={o.passage_rank} section_hit={o.section_hit}\n    cited: {o.cited}\n    answer: {o.answer[:240]}"
             )
     return "\n".join(lines) or "no failures"
@@ -199,9 +224,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     for i, path in enumerate(files):
         report, outcomes = evaluate(path, assistant=assistant)
         if args.show_failures and args.json:
-            report["failures"] = [
-                asdict(o) for o in outcomes if o.answered != o.answerable or (o.answerable and not o.answer_hit)
-            ]
+            report["failures"] = [asdict(o) for o in outcomes if _failed(o)]
         reports[str(path)] = report
         if not args.json:
             if len(files) > 1:

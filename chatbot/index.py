@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import Passage, list_units
+from .context import CONTEXT, ContextModel
 from .embedding import Encoder, resolve_model
 from .errors import REBUILD_HINT, IndexCorruptError, IndexError_, IndexMissingError, IndexStaleError
 from .glossary import GLOSSARY, Glossary
@@ -21,6 +22,7 @@ from .lexical import LEXICAL, LexicalIndex
 from .manifest import Manifest, file_sha256, read_manifest, rebuild_hint, staleness
 from .neighbours import BANK_QUESTIONS, BANK_VECTORS, BankKeys, read_bank_keys
 from .settings import Settings
+from .terms import TERM_VECTORS, TERMS, TermModel
 from .tuning import Tuning
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,9 @@ CHECKED_FILES = (
     BANK_VECTORS,
     LEXICAL,
     GLOSSARY,
+    TERMS,
+    TERM_VECTORS,
+    CONTEXT,
 )
 
 
@@ -63,6 +68,8 @@ class LoadedIndex:
     tuning: Tuning
     lexical: LexicalIndex  # BM25, as the build computed it
     glossary: Glossary  # the guide's words, topic phrase and states, as the build found them
+    terms: TermModel  # which words of a question the guide never mentions
+    context: ContextModel  # which earlier turn a message leans on
     _encoder: Encoder | None = field(default=None, repr=False)
 
     @property
@@ -145,6 +152,9 @@ def open_build(folder: Path, manifest: Manifest, *, hint: str = REBUILD_HINT) ->
         bank = read_bank_keys(folder, passages)
         lexical = LexicalIndex.load(folder / LEXICAL)
         glossary = Glossary.load(folder / GLOSSARY)
+        # absent only while the build that writes it is still fitting its tuning (the manifest's hashes catch a lost file)
+        terms = TermModel.load(folder) if (folder / TERMS).exists() else TermModel()
+        context = ContextModel.load(folder) if (folder / CONTEXT).exists() else ContextModel()
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexCorruptError(f"index in {folder} cannot be read ({type(exc).__name__}); {hint}") from None
     counts = [len(sentence_embed_texts(p)) for p in passages]
@@ -173,6 +183,8 @@ def open_build(folder: Path, manifest: Manifest, *, hint: str = REBUILD_HINT) ->
         Tuning.from_dict(manifest.tuning) if manifest.tuning else Tuning(),
         lexical,
         glossary,
+        terms,
+        context,
     )
 
 

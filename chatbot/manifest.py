@@ -9,13 +9,14 @@ from pathlib import Path
 
 from .bank import bank_files
 from .chunking import CHUNKER_VERSION
+from .conversations import conversation_files
 from .corpus import corpus_files
 from .embedding import resolve_model
 from .errors import REBUILD_HINT, CorpusError, IndexCorruptError, IndexStaleError
 from .hashing import file_sha256
 from .settings import Settings
 
-FORMAT_VERSION = 8  # 7: near_section in the tuning; 8: BM25 and the glossary are saved by the build
+FORMAT_VERSION = 9  # 7: near_section in the tuning; 8: BM25 and the glossary are saved by the build; 9: the missing-term model
 MANIFEST = "manifest.json"
 
 
@@ -58,7 +59,7 @@ def corpus_hashes(corpus_dir: Path) -> dict[str, str]:
     if not corpus_dir.is_dir():
         return {}
     hashes = {}
-    for path in corpus_files(corpus_dir) + bank_files(corpus_dir):
+    for path in corpus_files(corpus_dir) + bank_files(corpus_dir) + conversation_files(corpus_dir):
         try:
             hashes[path.name] = file_sha256(path)
         except OSError as exc:

@@ -1,5 +1,6 @@
 """Read a message the way a person meant it: clean text, expand abbreviations and slang,
-fix typos against the guide's vocabulary, and fold follow-ups into the earlier question."""
+fix typos against the guide's vocabulary, and fold a follow-up into the earlier turn it leans on
+(which turn, if any, the fitted follow-up reader in `context.py` decides)."""
 
 from __future__ import annotations
 
@@ -168,9 +169,6 @@ _INSTRUCTION = re.compile(
     r"\bjailbreak\b|\bdeveloper mode\b)[^.!?]*(?:[.!?]+|$)",
     re.I,
 )
-# How a follow-up starts ("and what about…"), and words that point back to an earlier turn
-FOLLOW_STARTS = ("and", "also", "but", "so", "then", "what about", "how about", "what if", "same for", "plus")
-ANAPHORA = frozenset("it its that this those these they them their there one ones he she".split())
 
 
 @dataclass(frozen=True)
@@ -193,11 +191,13 @@ def read_query(
     message: str,
     history: Sequence[str] = (),
     *,
+    leans_on: int | None = None,
     vocabulary: frozenset[str] = frozenset(),
     known: frozenset[str] = frozenset(),
     topic: str = "",
 ) -> Query:
-    """Turn a message (and earlier user turns) into the texts retrieval searches for.
+    """Turn a message (and the earlier user turn it leans on, `history[leans_on]`) into the texts
+    retrieval searches for.
 
     `vocabulary` holds the guide's words (typos are corrected towards them), `known` the model's
     whole words (never "corrected"), and `topic` the guide's main subject ("medical assistant"),
@@ -207,9 +207,8 @@ def read_query(
     asked = _INSTRUCTION.sub(" ", text)
     removed = asked != text
     focus = focus_of(" ".join(asked.split()))
-    previous = [text for text, _ in map(message_end, history) if text]
-    followup = bool(previous) and is_followup(focus, vocabulary)
-    context = previous[-1] if followup else ""
+    context = message_end(history[leans_on])[0] if leans_on is not None and 0 <= leans_on < len(history) else ""
+    followup = bool(context)
     interpreted = f"{context} {focus}".strip() if followup else focus
     expanded = expand(interpreted, vocabulary, known)
     return Query(
@@ -250,15 +249,6 @@ def focus_of(text: str) -> str:
             if len(tail.split()) >= 4:
                 return tail.strip()
     return text
-
-
-def is_followup(question: str, vocabulary: frozenset[str]) -> bool:
-    """Short questions that lean on an earlier turn: "and how long does that take?"."""
-    words = tokens(question)
-    content = [w for w in words if w not in STOPWORDS and w in vocabulary]
-    if any(words[: len(start.split())] == start.split() for start in FOLLOW_STARTS) and len(words) <= 8:
-        return True
-    return len(words) <= 9 and bool(ANAPHORA & set(words)) and len(content) <= 2
 
 
 def expand(text: str, vocabulary: frozenset[str], known: frozenset[str] = frozenset()) -> str:
@@ -340,5 +330,6 @@ class Reader:
         vocabulary = frozenset(w for p in passages for w in tokens(" ".join(p.section) + " " + p.text))
         return cls(vocabulary, known, topic_phrase([p.text for p in passages]))
 
-    def read(self, message: str, history: Sequence[str] = ()) -> Query:
-        return read_query(message, history, vocabulary=self.vocabulary, known=self.known, topic=self.topic)
+    def read(self, message: str, history: Sequence[str] = (), *, leans_on: int | None = None) -> Query:
+        """`message` as read alone, or with `history[leans_on]`, the earlier turn it leans on."""
+        return read_query(message, history, leans_on=leans_on, vocabulary=self.vocabulary, known=self.known, topic=self.topic)

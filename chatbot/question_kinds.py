@@ -120,6 +120,15 @@ def figure_asked(question: str) -> Figure | None:
     return None
 
 
+def figure_words(question: str) -> str:
+    """The words that ask for a figure ("how long", "what percentage"), as the question has them; ""."""
+    words = Words.of(question)
+    for _, phrases in FIGURE_PHRASES:
+        if found := next((p for p in phrases if words.has(p)), None):
+            return found
+    return "how much" if figure_asked(question) is Figure.AMOUNT else ""
+
+
 def holds_figure(figure: Figure, text: str) -> bool:
     """Whether `text` holds a figure of that kind ("14%", "9 months", "$38,270", "two")."""
     words = tokens(text)

@@ -6,9 +6,11 @@ from enum import StrEnum
 
 
 class Reason(StrEnum):
-    """The reason behind a reply; only ANSWERED quotes the guide as an answer."""
+    """The reason behind a reply; ANSWERED quotes the guide as the answer, PARTIAL quotes what it says
+    nearby after saying what it does not cover."""
 
     ANSWERED = "answered"
+    PARTIAL = "partial"  # about a part of the guide, asking what the guide does not say
     NOT_IN_GUIDE = "not_in_guide"  # a career question the guide does not answer
     OTHER_TOPIC = "other_topic"  # not about this career at all
     MEDICAL = "medical_advice"  # asks for medical advice or a reading of a health value
@@ -17,6 +19,7 @@ class Reason(StrEnum):
     THANKS = "thanks"
     EMPTY = "empty_question"
     INSTRUCTIONS = "instructions"  # only instructions to the assistant, no question
+    OTHER_LANGUAGE = "other_language"  # written in a language other than the guide's
 
     @property
     def is_safety(self) -> bool:

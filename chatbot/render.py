@@ -11,11 +11,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 
-from .answer import ANSWERED, NOT_IN_GUIDE, Answer, blocks
+from .answer import ANSWERED, NOT_IN_GUIDE, PARTIAL, Answer, blocks
 from .query import MAX_QUESTION_CHARS
+from .reasons import Reason
 from .text import clean
 
 SEPARATOR = " › "
+OTHER_LANGUAGE = Reason.OTHER_LANGUAGE
 _USER_OPEN = '<div class="user-text">'
 _USER_CLOSE = "</div>"
 READ_AS_CHARS = 300  # a longer reading is not repeated back
@@ -93,7 +95,12 @@ def answer_html(answer: Answer, whole_section: WholeSection | None = None) -> st
         parts.append(f'<p class="notice">{escape(answer.notice)}</p>')
     if read_as := interpreted(answer):
         parts.append(f'<p class="read-as">Read as: “{escape(read_as)}”</p>')
-    if answer.reason == ANSWERED and answer.quotes:
+    if answer.reason in (ANSWERED, PARTIAL) and answer.quotes:
+        if answer.caveat:
+            parts.append(
+                f'<p class="caveat" role="note"><strong>Partly covered.</strong> {escape(answer.caveat)} '
+                "Here is what it says nearby:</p>"
+            )
         parts.append(f'<div class="reply">{_reply_html(answer)}</div>')
         parts.append(_cards_html(answer, whole_section))
         parts.append(
@@ -102,7 +109,7 @@ def answer_html(answer: Answer, whole_section: WholeSection | None = None) -> st
         )
     else:
         parts.append(f'<p class="reply">{escape(answer.answer)}</p>')
-        if answer.reason == NOT_IN_GUIDE and answer.suggestions:
+        if answer.reason in (NOT_IN_GUIDE, OTHER_LANGUAGE) and answer.suggestions:
             items = "".join(f"<li>{_open_button(s, whole_section, label=SEPARATOR.join(s))}</li>" for s in answer.suggestions)
             parts.append(f'<div class="near"><p>Nearby in the guide:</p><ul>{items}</ul></div>')
     parts.append("</div>")
@@ -119,7 +126,12 @@ def _reply_html(answer: Answer) -> str:
     headings = {c.marker: c.heading for c in answer.citations}
     out = []
     for block in blocks(answer.quotes):
-        texts = [escape(q.text) + (_cite_button(q.marker, headings[q.marker]) if q.cited else "") for q in block]
+        texts = [
+            (f"<strong>{escape(q.heading)}</strong>: " if q.heading else "")
+            + escape(q.text)
+            + (_cite_button(q.marker, headings[q.marker]) if q.cited else "")
+            for q in block
+        ]
         if block[0].item:
             out.append("<ul>" + "".join(f"<li>{t}</li>" for t in texts) + "</ul>")
         else:

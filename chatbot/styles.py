@@ -12,6 +12,8 @@ SUBDUED = "#475569"  # slate-600: 7.6:1 on white
 ACCENT = "#0f766e"  # teal-700: 5.5:1 on white
 ACCENT_BG = "#ccfbf1"  # teal-100, behind accent-coloured text (4.7:1)
 HIGHLIGHT = "#fef08a"  # yellow-200, behind quoted sentences
+CAVEAT = "#92400e"  # amber-800: 7.1:1 on CAVEAT_BG
+CAVEAT_BG = "#fffbeb"  # amber-50, behind a partly covered reply's caveat
 
 CSS = f"""
 .gradio-container {{ max-width: 1240px !important; margin: 0 auto !important; padding-top: 0.4rem !important;
@@ -33,6 +35,9 @@ CSS = f"""
 #chat .reply-card .reply li {{ margin: 0.1rem 0; }}
 #chat .reply-card .notice, #chat .reply-card .read-as {{
   font-size: 0.88em; color: {SUBDUED}; border-left: 3px solid {ACCENT}; padding-left: 0.5rem;
+}}
+#chat .reply-card .caveat {{
+  color: {CAVEAT}; background: {CAVEAT_BG}; border-left: 4px solid {CAVEAT}; padding: 0.35rem 0.6rem; border-radius: 0.3rem;
 }}
 #chat button.cite {{
   display: inline-block; min-width: 1.35em; margin: 0 0.1em; padding: 0 0.3em; border-radius: 0.6em;

@@ -13,12 +13,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "corpus" / "medical-assistant-guide.md"
 BANK = ROOT / "corpus" / "medical-assistant-guide.questions.jsonl"
+CONVERSATIONS = ROOT / "corpus" / "medical-assistant-guide.conversations.jsonl"
 GUIDE_TEXT = ROOT / "tests" / "fixtures" / "medical-assistant-guide.txt"
 
 
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory):
-    """Settings for a private copy of the real corpus (guide and question bank), indexed once with the default model."""
+    """Settings for a private copy of the real corpus (guide, question bank and conversations), indexed once with the
+    default model."""
     from chatbot.build import build_index
     from chatbot.settings import Settings
 
@@ -27,6 +29,7 @@ def real_settings(tmp_path_factory):
     corpus.mkdir()
     shutil.copy(GUIDE, corpus / GUIDE.name)
     shutil.copy(BANK, corpus / BANK.name)
+    shutil.copy(CONVERSATIONS, corpus / CONVERSATIONS.name)
     settings = Settings(corpus_dir=corpus, index_dir=base / "index", feedback_db=base / "feedback.sqlite3")
     build_index(settings)
     return settings

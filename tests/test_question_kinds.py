@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.query import is_followup
 from chatbot.question_kinds import (
     Figure,
     asks_list,
@@ -110,21 +109,6 @@ def test_question_and_sentence_words():
 )
 def test_questions_about_a_states_rules(question, rules):
     assert asks_rules(question) is rules
-
-
-@pytest.mark.parametrize(
-    "question, followup",
-    [
-        ("and what about certification?", True),
-        ("what about urgent care?", True),
-        ("how long does that take?", True),
-        ("What certifications can a medical assistant get?", False),
-        ("andrew here, what do MAs do?", False),  # "and" only as a whole word
-    ],
-)
-def test_follow_ups_are_told_from_full_questions(question, followup):
-    vocabulary = frozenset("certification certifications medical assistant get urgent care do".split())
-    assert is_followup(question, vocabulary) is followup
 
 
 @pytest.mark.parametrize(
