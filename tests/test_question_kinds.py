@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.query import is_followup
-from chatbot.question_kinds import (
+from chatbot.answering.question_kinds import (
     Figure,
     asks_list,
     asks_ranking,
@@ -21,6 +20,7 @@ from chatbot.question_kinds import (
     makes_ranking,
     quotable,
 )
+from chatbot.guide.query import is_followup
 
 
 @pytest.mark.parametrize(
