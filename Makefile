@@ -46,6 +46,7 @@ cluster: index haproxy
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 test: install browser postgres haproxy lint
 	$(PY) -m pytest

@@ -1,9 +1,9 @@
 """Answer medical-assistant career questions from a curated guide, with citations."""
 
-from .answer import Answer, Citation, Hit, Quote
-from .assistant import Assistant
-from .chunking import Passage
+from .answering.answer import Answer, Citation, Hit, Quote
+from .answering.assistant import Assistant
 from .errors import ChatbotError, CorpusError, IndexCorruptError, IndexMissingError, IndexStaleError, ModelError
+from .guide.chunking import Passage
 from .settings import Settings
 
 __all__ = [

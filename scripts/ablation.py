@@ -15,11 +15,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from chatbot.assistant import Assistant
-from chatbot.evaluation import evaluate
-from chatbot.neighbours import BankKeys
+from chatbot.answering.assistant import Assistant
+from chatbot.cli.evaluation import evaluate
+from chatbot.index.neighbours import BankKeys
+from chatbot.index.tuning import Tuning
 from chatbot.settings import Settings
-from chatbot.tuning import Tuning
 
 METRICS = ("answer@1", "hit@1", "hit@3", "section@1", "false_decline", "declined_unanswerable")
 

@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chatbot.assistant import Assistant  # noqa: E402
-from chatbot.bank import VOICES, bank_files  # noqa: E402
-from chatbot.build import build_index  # noqa: E402
-from chatbot.corpus import corpus_files  # noqa: E402
+from chatbot.answering.assistant import Assistant  # noqa: E402
+from chatbot.guide.bank import VOICES, bank_files  # noqa: E402
+from chatbot.guide.corpus import corpus_files  # noqa: E402
+from chatbot.index.build import build_index  # noqa: E402
 from chatbot.settings import Settings  # noqa: E402
 
 

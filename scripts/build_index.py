@@ -2,7 +2,7 @@
 
 import sys
 
-from chatbot.cli import main
+from chatbot.cli.commands import main
 
 if __name__ == "__main__":
     sys.exit(main(["build-index", *sys.argv[1:]]))

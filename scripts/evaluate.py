@@ -2,7 +2,7 @@
 
 import sys
 
-from chatbot.cli import main
+from chatbot.cli.commands import main
 
 if __name__ == "__main__":
     sys.exit(main(["eval", *sys.argv[1:]]))

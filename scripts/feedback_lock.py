@@ -23,8 +23,8 @@ HOLD = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    from chatbot.answer import Answer
-    from chatbot.feedback import FeedbackStore, summarize
+    from chatbot.answering.answer import Answer
+    from chatbot.feedback.store import FeedbackStore, summarize
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hold", type=float, default=15.0, help="seconds the other process holds the lock (default 15)")

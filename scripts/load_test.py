@@ -388,7 +388,7 @@ def format_table(data: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from chatbot.app import CONCURRENCY, QUEUE_SIZE
+    from chatbot.web.app import CONCURRENCY, QUEUE_SIZE
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20, help="concurrent users (default 20)")

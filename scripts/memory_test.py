@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.port, args.concurrency, args.queue_size, args.start_timeout = None, 2, 256, 300
 
-    from chatbot.limits import MAX_REQUEST_BYTES
+    from chatbot.web.limits import MAX_REQUEST_BYTES
 
     figures: dict = {"max_request_bytes": MAX_REQUEST_BYTES}
     with tempfile.TemporaryDirectory(prefix="memory-test-") as folder:
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         row = figures["unknown_api"]
         print(f"{row['requests']:>4} unknown API    RSS {row['rss_mb']} MiB, statuses {row['statuses']}, {row['seconds']} s")
         print(f"growth over warm     {figures['oversized_growth_mb']} MiB after the oversized ones (budget {args.budget_mb:g})")
-        print(f"                     {figures['growth_mb']} MiB after every round (sessions capped, see chatbot/limits.py)")
+        print(f"                     {figures['growth_mb']} MiB after every round (sessions capped, see chatbot/web/limits.py)")
         print(f"answers afterwards   {figures['answers_afterwards']}")
     return 0 if figures["within_budget"] else 1
 

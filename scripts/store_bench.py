@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def write_throughput(target, rows: int) -> tuple[float, float, int]:
     """Seconds from the first question logged to every row written, the slowest call, rows lost."""
-    from chatbot.feedback import FeedbackStore
+    from chatbot.feedback.store import FeedbackStore
 
     store = FeedbackStore(target)
     slowest = 0.0
@@ -66,7 +66,7 @@ def write_throughput(target, rows: int) -> tuple[float, float, int]:
 
 def recovery(server: PostgresServer, down: float) -> None:
     """Stop the server, keep logging for `down` seconds, start it: how long until every row is written."""
-    from chatbot.feedback import FeedbackStore, summarize
+    from chatbot.feedback.store import FeedbackStore, summarize
 
     url = server.url()
     store = FeedbackStore(url)
@@ -91,7 +91,7 @@ def recovery(server: PostgresServer, down: float) -> None:
 
 
 def answer(n: int):
-    from chatbot.answer import Answer
+    from chatbot.answering.answer import Answer
 
     return Answer(
         question=f"how much do medical assistants earn in state {n}?", answer="About $38,270.", in_scope=True, reason="answered"

@@ -21,7 +21,7 @@ GUIDE_TEXT = ROOT / "tests" / "fixtures" / "medical-assistant-guide.txt"
 def real_settings(tmp_path_factory):
     """Settings for a private copy of the real corpus (guide, question bank and conversations), indexed once with the
     default model."""
-    from chatbot.build import build_index
+    from chatbot.index.build import build_index
     from chatbot.settings import Settings
 
     base = tmp_path_factory.mktemp("real")
@@ -38,7 +38,7 @@ def real_settings(tmp_path_factory):
 @pytest.fixture(scope="session")
 def assistant(real_settings):
     """An Assistant over the real guide and model, shared by the session."""
-    from chatbot.assistant import Assistant
+    from chatbot.answering.assistant import Assistant
 
     return Assistant.load(real_settings)
 
@@ -77,7 +77,7 @@ def tiny_settings(tmp_path, tiny_model):
 @pytest.fixture(scope="session")
 def tiny_template(tmp_path_factory, tiny_model):
     """The tiny corpus indexed once per session with the tiny model; `tiny_index` copies it."""
-    from chatbot.build import build_index
+    from chatbot.index.build import build_index
     from chatbot.settings import Settings
     from helpers.tiny_corpus import write_corpus
 
@@ -99,7 +99,7 @@ def tiny_index(tiny_settings, tiny_template):
 @pytest.fixture
 def banked(tiny_settings):
     """`tiny_settings` with a question bank, built (the tiny model fine-tuned on it)."""
-    from chatbot.build import build_index
+    from chatbot.index.build import build_index
     from helpers.tiny_bank import BANK, write_bank
 
     write_bank(tiny_settings.corpus_dir, BANK)

@@ -484,7 +484,7 @@ LIST_QUESTIONS = {
 
 @pytest.mark.parametrize("question", LIST_QUESTIONS)
 def test_a_list_question_gets_the_whole_list_with_its_lead_in(assistant, question):
-    from chatbot.chunking import bullet_runs
+    from chatbot.guide.chunking import bullet_runs
 
     answer = assistant.ask(question)
     assert_verbatim_and_cited(answer)
@@ -509,7 +509,7 @@ def test_an_amount_question_leads_with_the_median_then_the_range(assistant, ques
 
 def test_no_answer_quotes_a_rhetorical_question_or_a_sentence_about_the_article(assistant):
     """Over every answered question of the bank (many wordings of every part of the guide)."""
-    from chatbot.question_kinds import quotable
+    from chatbot.answering.question_kinds import quotable
 
     bank = assistant.index.bank.questions
     quoted = {q.text for item in bank if item.answered for q in assistant.ask(item.question).quotes}

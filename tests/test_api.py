@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from chatbot.feedback import summarize
+from chatbot.feedback.store import summarize
 from helpers.app_server import running_app
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from chatbot.bank import BankError, BankQuestion, load_bank
-from chatbot.reasons import Reason
+from chatbot.guide.bank import BankError, BankQuestion, load_bank
+from chatbot.guide.reasons import Reason
 
 SECTIONS = {("Pay",), ("Pay", "Hourly"), ("Training",)}
 GOOD = [
@@ -75,8 +75,8 @@ def test_a_repeated_question_is_an_error_naming_both_lines(tmp_path):
 def test_the_shipped_bank_is_valid_and_covers_every_part_of_the_guide():
     from collections import Counter
 
-    from chatbot.chunking import chunk_documents
-    from chatbot.corpus import load_corpus
+    from chatbot.guide.chunking import chunk_documents
+    from chatbot.guide.corpus import load_corpus
     from conftest import ROOT
 
     passages = chunk_documents(load_corpus(ROOT / "corpus"))
@@ -91,8 +91,8 @@ def test_the_shipped_bank_is_valid_and_covers_every_part_of_the_guide():
 
 
 def test_the_index_records_the_bank_and_reembeds_only_what_changed(tiny_settings):
-    from chatbot.build import build_index
-    from chatbot.index import load_index
+    from chatbot.index.build import build_index
+    from chatbot.index.load import load_index
 
     bank = tiny_settings.corpus_dir / "alpha.questions.jsonl"
     rows = [
@@ -115,7 +115,7 @@ def test_the_index_records_the_bank_and_reembeds_only_what_changed(tiny_settings
 
 
 def test_a_bad_bank_stops_the_build_with_its_line(tiny_settings):
-    from chatbot.build import build_index
+    from chatbot.index.build import build_index
 
     write(tiny_settings.corpus_dir, [{"section": "Nowhere", "question": "q?", "answered": True}], "alpha.questions.jsonl")
     with pytest.raises(BankError, match=r"alpha.questions.jsonl:1: the guide has no section 'Nowhere'"):

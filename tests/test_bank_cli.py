@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from chatbot.bank import load_bank
-from chatbot.bank_edit import add_questions, guide_sections
-from chatbot.cli import main
+from chatbot.cli.commands import main
+from chatbot.guide.bank import load_bank
+from chatbot.guide.bank_edit import add_questions, guide_sections
 from conftest import BANK, GUIDE
 
 SALARY = ("Career Outlook and Salary in the U.S.", "Salary Range")

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from benchmarks import QUESTIONS, TARGETS, synthetic_passages, write_synthetic_corpus
 
-from chatbot.chunking import chunk_documents, split_sentences
-from chatbot.corpus import load_corpus
-from chatbot.vector_store import EXACT_SEARCH_MAX_ROWS, searched_exactly, vector_index
+from chatbot.guide.chunking import chunk_documents, split_sentences
+from chatbot.guide.corpus import load_corpus
+from chatbot.index.vector_store import EXACT_SEARCH_MAX_ROWS, searched_exactly, vector_index
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "corpus"

@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chatbot.assistant import Assistant
-from chatbot.build import build_index
-from chatbot.chunking import chunk_documents
-from chatbot.corpus import load_corpus
+from chatbot.answering.assistant import Assistant
 from chatbot.errors import CorpusError, IndexCorruptError, IndexMissingError, IndexStaleError, ModelError
-from chatbot.index import CURRENT, ensure_index, live_folder, load_index
+from chatbot.guide.chunking import chunk_documents
+from chatbot.guide.corpus import load_corpus
+from chatbot.index.build import build_index, ensure_index
+from chatbot.index.load import CURRENT, live_folder, load_index
 from helpers.cli import ROOT, assert_one_error_line, cli_env, run_cli
 
 QUESTIONS = ("How much do parcel sorters earn on Sundays?", "Who pays for the wheel truing course?")
@@ -397,7 +397,7 @@ def test_forced_build_killed_after_increasing_delays_leaves_a_loadable_index(tin
 
 
 def test_a_forced_rebuild_never_reuses_a_damaged_encoder(tiny_index):
-    from chatbot.manifest import file_sha256
+    from chatbot.index.manifest import file_sha256
 
     damaged = live(tiny_index) / "encoder" / "model.onnx"
     flip_bytes(damaged)

@@ -11,8 +11,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from chatbot.app import TITLE
-from chatbot.feedback import summarize
+from chatbot.feedback.store import summarize
+from chatbot.web.app import TITLE
 from helpers.app_server import running_app
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

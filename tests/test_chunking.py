@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.chunking import MAX_PASSAGE_CHARS, Passage, chunk_documents, split_sentences
-from chatbot.corpus import Document, Section, parse_document
+from chatbot.guide.chunking import MAX_PASSAGE_CHARS, Passage, chunk_documents, split_sentences
+from chatbot.guide.corpus import Document, Section, parse_document
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "corpus" / "medical-assistant-guide.md"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chatbot.answer import blocks, compose
-from chatbot.chunking import Passage
+from chatbot.answering.answer import blocks, compose
+from chatbot.guide.chunking import Passage
 
 DUTIES_TEXT = "MAs work with patients. Their duties include:\n- Taking vital signs\n- Giving injections\nThese duties help."
 DUTIES = Passage(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.corpus import INTRODUCTION, detect_headings, load_corpus, parse_document
 from chatbot.errors import CorpusError
+from chatbot.guide.corpus import INTRODUCTION, detect_headings, load_corpus, parse_document
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "corpus" / "medical-assistant-guide.md"

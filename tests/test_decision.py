@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chatbot.bank import BankQuestion
-from chatbot.chunking import Passage
-from chatbot.decision import decide
-from chatbot.neighbours import BankKeys
-from chatbot.reasons import Reason
-from chatbot.tuning import FALSE_DECLINE_BOUND, Evidence, Tuning, fit
+from chatbot.answering.decision import decide
+from chatbot.guide.bank import BankQuestion
+from chatbot.guide.chunking import Passage
+from chatbot.guide.reasons import Reason
+from chatbot.index.neighbours import BankKeys
+from chatbot.index.tuning import FALSE_DECLINE_BOUND, Evidence, Tuning, fit
 
 PASSAGES = [
     Passage(0, "Guide", "g.md", ("Pay",), "Pay text.", 0, ("Pay text.",)),

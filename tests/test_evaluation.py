@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.evaluation import Outcome, evaluate, judge, summarize
+from chatbot.cli.evaluation import Outcome, evaluate, judge, summarize
 from helpers.cli import ROOT, assert_one_error_line, cli_env, run_cli
 
 pytestmark = pytest.mark.slow

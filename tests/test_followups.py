@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from chatbot.bank import BankQuestion
-from chatbot.followups import follow_ups
-from chatbot.reasons import Reason
+from chatbot.answering.followups import follow_ups
+from chatbot.guide.bank import BankQuestion
+from chatbot.guide.reasons import Reason
 
 SECTIONS = [("Intro",), ("Pay",), ("Pay", "Median"), ("Pay", "Regions"), ("Pay", "Growth"), ("Training",), ("Training", "Length")]
 BANK = [

@@ -10,13 +10,13 @@ import shutil
 import httpx
 import pytest
 
-from chatbot.app import ChatApp
-from chatbot.build import build_index
-from chatbot.feedback import FeedbackStore
-from chatbot.index import CURRENT, live_folder
-from chatbot.live import LiveAssistant
-from chatbot.logs import JsonLines
-from chatbot.metrics import Metrics
+from chatbot.answering.live import LiveAssistant
+from chatbot.feedback.store import FeedbackStore
+from chatbot.index.build import build_index
+from chatbot.index.load import CURRENT, live_folder
+from chatbot.web.app import ChatApp
+from chatbot.web.logs import JsonLines
+from chatbot.web.metrics import Metrics
 from helpers.app_server import running_app
 
 
@@ -63,7 +63,7 @@ def test_healthz_is_503_while_the_index_is_missing(served):
 
 
 def test_rows_the_store_refuses_are_counted_as_dropped(tiny_index, tmp_path):
-    from chatbot.assistant import Assistant
+    from chatbot.answering.assistant import Assistant
 
     metrics = Metrics()
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
@@ -78,9 +78,9 @@ def test_rows_the_store_refuses_are_counted_as_dropped(tiny_index, tmp_path):
 
 
 def test_json_lines_are_one_object_a_line():
-    record = logging.LogRecord("chatbot.routes", logging.WARNING, __file__, 1, "bad request to /v1/ask: %s", ("a\nb",), None)
+    record = logging.LogRecord("chatbot.web.routes", logging.WARNING, __file__, 1, "bad request to /v1/ask: %s", ("a\nb",), None)
     line = JsonLines().format(record)
     assert "\n" not in line
     data = json.loads(line)
-    assert (data["level"], data["logger"], data["message"]) == ("WARNING", "chatbot.routes", "bad request to /v1/ask: a\nb")
+    assert (data["level"], data["logger"], data["message"]) == ("WARNING", "chatbot.web.routes", "bad request to /v1/ask: a\nb")
     assert data["time"].endswith("Z")

@@ -10,15 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chatbot.build import GENERIC_HEADING_MAX, build_index
-from chatbot.chunking import CHUNKER_VERSION, chunk_documents
-from chatbot.corpus import load_corpus
-from chatbot.embedding import OnnxEncoder, SentenceTransformerEncoder, resolve_model
-from chatbot.index import (
+from chatbot.guide.chunking import CHUNKER_VERSION, chunk_documents
+from chatbot.guide.corpus import load_corpus
+from chatbot.index.build import GENERIC_HEADING_MAX, build_index, ensure_index
+from chatbot.index.embedding import OnnxEncoder, SentenceTransformerEncoder, resolve_model
+from chatbot.index.load import (
     CURRENT,
     VERIFIED,
     embed_text,
-    ensure_index,
     heading_embed_text,
     live_folder,
     load_index,

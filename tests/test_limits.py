@@ -11,7 +11,7 @@ import uuid
 import httpx
 import pytest
 
-from chatbot.limits import MAX_REQUEST_BYTES
+from chatbot.web.limits import MAX_REQUEST_BYTES
 from helpers.app_server import running_app
 from helpers.serve_process import start, stop
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import threading
 
-from chatbot.assistant import Assistant
-from chatbot.build import build_index
-from chatbot.index import live_folder
-from chatbot.live import LiveAssistant
-from chatbot.manifest import read_manifest
+from chatbot.answering.assistant import Assistant
+from chatbot.answering.live import LiveAssistant
+from chatbot.index.build import build_index
+from chatbot.index.load import live_folder
+from chatbot.index.manifest import read_manifest
 from helpers.tiny_bank import BANK, NEW_LINE, write_bank
 
 
@@ -28,9 +28,9 @@ def test_an_incremental_rebuild_keeps_the_fine_tuned_model_and_a_full_one_tunes_
 
 
 def test_a_rebuild_is_picked_up_without_a_restart_and_no_question_fails_meanwhile(banked, monkeypatch):
-    import chatbot.live
+    import chatbot.answering.live
 
-    monkeypatch.setattr(chatbot.live, "CHECK_EVERY", 0.0)
+    monkeypatch.setattr(chatbot.answering.live, "CHECK_EVERY", 0.0)
     live = LiveAssistant(banked)
     other = LiveAssistant(banked)  # a second server on the same index folder
     first = live.status().build

@@ -8,12 +8,12 @@ import zipfile
 
 import pytest
 
-from chatbot.bank import BankQuestion
-from chatbot.chunking import Passage
 from chatbot.errors import ModelError
-from chatbot.finetune import Training, batches, cache_key, fine_tuned, training_pairs
-from chatbot.models import check_weights, unpacked_model
-from chatbot.reasons import Reason
+from chatbot.guide.bank import BankQuestion
+from chatbot.guide.chunking import Passage
+from chatbot.guide.reasons import Reason
+from chatbot.index.finetune import Training, batches, cache_key, fine_tuned, training_pairs
+from chatbot.index.models import check_weights, unpacked_model
 
 WEIGHTS = b"not really a model" * 1000
 
@@ -95,7 +95,7 @@ def test_the_cache_key_follows_the_weights_the_pairs_and_the_settings():
 
 
 def test_fine_tuning_a_tiny_model_is_cached_by_content(tmp_path, tiny_model):
-    from chatbot.embedding import resolve_model
+    from chatbot.index.embedding import resolve_model
 
     base = resolve_model(str(tiny_model))
     training = Training(epochs=1, batch_size=2)
@@ -111,9 +111,9 @@ def test_fine_tuning_a_tiny_model_is_cached_by_content(tmp_path, tiny_model):
 def test_a_known_model_with_other_weights_builds_only_when_trusted(tiny_settings, tiny_model, monkeypatch):
     from dataclasses import replace
 
-    import chatbot.models as models
-    from chatbot.build import build_index
-    from chatbot.index import load_index
+    import chatbot.index.models as models
+    from chatbot.index.build import build_index
+    from chatbot.index.load import load_index
 
     assert (build_index(tiny_settings).built, load_index(tiny_settings).manifest.model_source) == (True, "custom")
     monkeypatch.setitem(models.ALIASES, str(tiny_model), "tiny")  # as if it were a known model...

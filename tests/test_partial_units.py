@@ -8,18 +8,18 @@ import json
 import numpy as np
 import pytest
 
-from chatbot.answer import compose
-from chatbot.bank import BankError, BankQuestion
-from chatbot.chunking import Passage
-from chatbot.context import ContextModel
-from chatbot.conversations import ConversationError, load_conversations
-from chatbot.decision import Decision
-from chatbot.language import other_language
-from chatbot.outcome import MISSING_REPLY, UNSAID_REPLY, settle
-from chatbot.reasons import Reason
-from chatbot.selection import Selection, Shortfall
-from chatbot.structure import overview
-from chatbot.terms import TermModel, candidates, phrases
+from chatbot.answering.answer import compose
+from chatbot.answering.decision import Decision
+from chatbot.answering.language import other_language
+from chatbot.answering.outcome import MISSING_REPLY, UNSAID_REPLY, settle
+from chatbot.answering.selection import Selection, Shortfall
+from chatbot.answering.structure import overview
+from chatbot.guide.bank import BankError, BankQuestion
+from chatbot.guide.chunking import Passage
+from chatbot.guide.conversations import ConversationError, load_conversations
+from chatbot.guide.reasons import Reason
+from chatbot.index.context import ContextModel
+from chatbot.index.terms import TermModel, candidates, phrases
 
 PART = ("Skills",)
 INTRO = Passage(0, "Guide", "g.md", PART, "MAs need many skills. Here is how:", 0, ("MAs need many skills.", "Here is how:"))

@@ -1,6 +1,6 @@
 """Naming U.S. states in a question."""
 
-from chatbot.places import US_STATES, states_named
+from chatbot.guide.places import US_STATES, states_named
 
 
 def test_states_are_found_in_any_case_in_order_of_mention_once_each():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.question_kinds import (
+from chatbot.answering.question_kinds import (
     Figure,
     asks_list,
     asks_ranking,

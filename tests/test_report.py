@@ -12,14 +12,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from chatbot.answer import ANSWERED, GREETING, NOT_IN_GUIDE, Answer
-from chatbot.bank_edit import add_questions
-from chatbot.cli import main
-from chatbot.feedback import FeedbackStore, LoggedQuestion, read_log
-from chatbot.neighbours import Neighbour
-from chatbot.reasons import Reason
-from chatbot.report import Week, group_topics, weekly
-from chatbot.triage import Location
+from chatbot.answering.answer import ANSWERED, GREETING, NOT_IN_GUIDE, Answer
+from chatbot.cli.commands import main
+from chatbot.feedback.report import Week, group_topics, weekly
+from chatbot.feedback.store import FeedbackStore, LoggedQuestion, read_log
+from chatbot.feedback.triage import Location
+from chatbot.guide.bank_edit import add_questions
+from chatbot.guide.reasons import Reason
+from chatbot.index.neighbours import Neighbour
 from conftest import BANK, GUIDE
 
 SALARY = ("Career Outlook and Salary in the U.S.", "Salary Range")
@@ -230,8 +230,8 @@ def test_suggest_gives_valid_candidate_lines_with_the_nearest_section(real_setti
     ],
 )
 def test_the_voice_of_a_suggestion_is_guessed_from_its_words(question, voice):
-    from chatbot.query import Reader
-    from chatbot.suggest import guess_voice
+    from chatbot.feedback.suggest import guess_voice
+    from chatbot.guide.query import Reader
 
     reader = Reader(vocabulary=frozenset({"medical", "assistant", "salary", "range", "earn"}), known=frozenset({"what", "does"}))
     assert guess_voice(question, reader) == voice

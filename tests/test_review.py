@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from chatbot.answer import Answer
-from chatbot.database import locate
+from chatbot.answering.answer import Answer
+from chatbot.answering.live import LiveAssistant
+from chatbot.feedback.database import locate
+from chatbot.feedback.review import Choice, Review
+from chatbot.feedback.store import FeedbackStore
 from chatbot.errors import ChatbotError
-from chatbot.feedback import FeedbackStore
-from chatbot.live import LiveAssistant
-from chatbot.reasons import Reason
-from chatbot.review import Choice, Review
+from chatbot.guide.reasons import Reason
 from helpers.tiny_bank import PAY
 
 
@@ -111,9 +111,9 @@ def test_not_in_the_guide_is_a_labeled_near_miss(review, banked):
 
 
 def test_a_label_saved_through_one_replica_is_served_by_the_other_after_one_rebuild(review, banked, monkeypatch):
-    import chatbot.live
+    import chatbot.answering.live
 
-    monkeypatch.setattr(chatbot.live, "CHECK_EVERY", 0.0)
+    monkeypatch.setattr(chatbot.answering.live, "CHECK_EVERY", 0.0)
     other = LiveAssistant(banked)  # a second replica on the same index folder
     rebuilds = []
     other._build = lambda settings: rebuilds.append(settings)  # it must never rebuild for the label

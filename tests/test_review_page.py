@@ -16,10 +16,10 @@ from dataclasses import replace
 import pytest
 from test_browser import CHROMIUM, CHROMIUM_ARGS
 
-from chatbot.app import ChatApp, build_app, launch
-from chatbot.feedback import FeedbackStore
-from chatbot.live import LiveAssistant
-from chatbot.review import Review
+from chatbot.answering.live import LiveAssistant
+from chatbot.feedback.review import Review
+from chatbot.feedback.store import FeedbackStore
+from chatbot.web.app import ChatApp, build_app, launch
 from helpers.app_server import free_port
 
 pytestmark = [

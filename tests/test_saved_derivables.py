@@ -8,15 +8,15 @@ import json
 import numpy as np
 import pytest
 
-from chatbot.assistant import Assistant
-from chatbot.chunking import chunk_documents
-from chatbot.corpus import load_corpus
-from chatbot.embedding import OnnxEncoder, _batches
-from chatbot.glossary import GLOSSARY, Glossary
-from chatbot.index import live_folder, load_index
-from chatbot.lexical import LEXICAL, LexicalIndex
-from chatbot.places import states_named
-from chatbot.query import Reader
+from chatbot.answering.assistant import Assistant
+from chatbot.guide.chunking import chunk_documents
+from chatbot.guide.corpus import load_corpus
+from chatbot.guide.glossary import GLOSSARY, Glossary
+from chatbot.guide.places import states_named
+from chatbot.guide.query import Reader
+from chatbot.index.embedding import OnnxEncoder, _batches
+from chatbot.index.lexical import LEXICAL, LexicalIndex
+from chatbot.index.load import live_folder, load_index
 from conftest import BANK, ROOT
 
 FIXTURES = sorted((ROOT / "tests" / "fixtures").glob("questions*.jsonl"))
@@ -37,8 +37,8 @@ def old_bm25_scores(passages, queries: list[str]) -> list[np.ndarray]:
     import bm25s
     import Stemmer
 
-    from chatbot.lexical import _TOKEN
-    from chatbot.text import STOPWORDS
+    from chatbot.guide.text import STOPWORDS
+    from chatbot.index.lexical import _TOKEN
 
     stemmer = Stemmer.Stemmer("english")
     stopwords = sorted(STOPWORDS | set(bm25s.stopwords.STOPWORDS_EN))

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from chatbot.feedback import summarize
+from chatbot.feedback.store import summarize
 from helpers.serve_process import ENV, ROOT, free_port, start
 
 STOP_WITHIN = 10  # seconds; the server normally stops in 1-3 s

@@ -11,11 +11,11 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from chatbot import database
-from chatbot.answer import ANSWERED, NOT_IN_GUIDE, Answer
-from chatbot.cli import main
+from chatbot.answering.answer import ANSWERED, NOT_IN_GUIDE, Answer
+from chatbot.cli.commands import main
+from chatbot.feedback import database
+from chatbot.feedback.store import FeedbackStore, Outage, read_log, summarize
 from chatbot.errors import ChatbotError
-from chatbot.feedback import FeedbackStore, Outage, read_log, summarize
 
 # The schema before versions: questions and votes without comments (the first release).
 FIRST_SCHEMA = """

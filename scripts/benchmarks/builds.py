@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def guide_builds(work: Path, options: BenchOptions) -> tuple[Settings, dict]:
     """A fresh build of a copy of the guide, then no-change rebuilds (subprocess and in-process)."""
-    from chatbot.build import build_index
+    from chatbot.index.build import build_index
 
     corpus = work / "corpus"
     shutil.copytree(Settings().corpus_dir, corpus)
@@ -62,10 +62,10 @@ def build_throughput(guide_index, work: Path, options: BenchOptions) -> dict:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from chatbot.build import build_index
-    from chatbot.chunking import chunk_documents
-    from chatbot.corpus import load_corpus
-    from chatbot.index import embed_text, heading_embed_text, sentence_embed_texts
+    from chatbot.guide.chunking import chunk_documents
+    from chatbot.guide.corpus import load_corpus
+    from chatbot.index.build import build_index
+    from chatbot.index.load import embed_text, heading_embed_text, sentence_embed_texts
 
     rng = np.random.default_rng(options.seed)
     corpus = work / "synthetic-corpus"

@@ -56,7 +56,7 @@ def corpus_bench(corpus: Path, work: Path, options: BenchOptions) -> dict:
             chatbot_command(options.python, "ask", settings, QUESTIONS[0]), options, work / "ask.prof"
         )
     log.info("timing warm answers")
-    from chatbot.assistant import Assistant
+    from chatbot.answering.assistant import Assistant
 
     load_ms = []
     assistant = None

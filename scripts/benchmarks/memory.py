@@ -43,8 +43,8 @@ def serve_memory(settings: Settings, options: BenchOptions) -> dict:
     """Start `python -m chatbot serve`, ask it a few questions over its API, stop it, read its peak RSS."""
     from gradio_client import Client
 
-    if not (ROOT / "chatbot" / "app.py").is_file():
-        raise RuntimeError("chatbot/app.py (the serve command) does not exist yet")
+    if not (ROOT / "chatbot" / "web" / "app.py").is_file():
+        raise RuntimeError("chatbot/web/app.py (the serve command) does not exist yet")
     log.info("starting `serve` to measure its memory")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -65,6 +65,6 @@ class BenchOptions:
 
 def model_path() -> Path:
     """The sentence-transformers model the index is built from (the baselines load it too)."""
-    from chatbot.embedding import resolve_model
+    from chatbot.index.embedding import resolve_model
 
     return resolve_model(Settings().model).path

@@ -22,7 +22,7 @@ def large_index(guide_index, options: BenchOptions) -> dict:
     ones (what the build chooses above EXACT_SEARCH_MAX_ROWS rows) and the build's choice itself."""
     import faiss
 
-    from chatbot.vector_store import searched_exactly, vector_index
+    from chatbot.index.vector_store import searched_exactly, vector_index
 
     rng = np.random.default_rng(options.seed)
     log.info("generating %d synthetic passages", options.large_passages)
@@ -72,11 +72,11 @@ def _large_rank(guide_index, passages: list, headings: np.ndarray, built: dict, 
     """The real Assistant and Retriever over each pair of synthetic FAISS indexes (BM25 included)."""
     import faiss
 
-    from chatbot.assistant import Assistant
-    from chatbot.glossary import Glossary
-    from chatbot.index import LoadedIndex
-    from chatbot.lexical import LexicalIndex
-    from chatbot.neighbours import BankKeys
+    from chatbot.answering.assistant import Assistant
+    from chatbot.guide.glossary import Glossary
+    from chatbot.index.lexical import LexicalIndex
+    from chatbot.index.load import LoadedIndex
+    from chatbot.index.neighbours import BankKeys
 
     lexical, glossary = LexicalIndex.build(passages), Glossary.of_guide(passages)  # what a build saves
     counts = np.array([len(p.sentences) for p in passages])

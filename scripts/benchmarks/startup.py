@@ -61,7 +61,7 @@ if kind == "st":
     from sentence_transformers import SentenceTransformer
     vector = SentenceTransformer(model, device="cpu").encode([question], normalize_embeddings=True)
 else:
-    from chatbot.embedding import OnnxEncoder
+    from chatbot.index.embedding import OnnxEncoder
     vector = OnnxEncoder(Path(folder) / "encoder").encode([question])
 print(index.search(vector, 5)[1][0].tolist())
 """
@@ -90,6 +90,6 @@ def import_check(settings: Settings, options: BenchOptions) -> dict:
 
 
 def _live(settings: Settings) -> Path:
-    from chatbot.index import live_folder
+    from chatbot.index.load import live_folder
 
     return live_folder(settings.index_dir)

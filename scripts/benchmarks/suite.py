@@ -33,7 +33,7 @@ def run(options: BenchOptions, work: Path) -> dict:
     results["imports"] = import_check(settings, options)
     results["memory"] = memory(settings, options, results)
 
-    from chatbot.assistant import Assistant
+    from chatbot.answering.assistant import Assistant
 
     assistant = Assistant.load(settings)
     assistant.warm_up()

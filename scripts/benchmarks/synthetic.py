@@ -34,7 +34,7 @@ def synthetic_passages(guide: list, count: int, rng: np.random.Generator) -> lis
 def write_synthetic_corpus(guide: list, count: int, path: Path, rng: np.random.Generator) -> None:
     """A Markdown guide of `count` passages (one paragraph per numbered sub-section). Sentences
     are numbered ("Point 7.2: …") so that, as in a real corpus, no two are the same text."""
-    from chatbot.chunking import split_sentences
+    from chatbot.guide.chunking import split_sentences
 
     sentences = [s for p in guide for s in p.sentences]
     lines = ["# Synthetic career guide", ""]
@@ -59,7 +59,7 @@ def perturbed(base: np.ndarray, picks: np.ndarray, rng: np.random.Generator) -> 
 
 def large_corpus(guide_index, count: int, rng: np.random.Generator) -> tuple[list, tuple[np.ndarray, np.ndarray], np.ndarray]:
     """Synthetic passages of recombined guide sentences, with perturbed copies of their real vectors."""
-    from chatbot.chunking import Passage
+    from chatbot.guide.chunking import Passage
 
     guide = guide_index.passages
     sentences = [s for p in guide for s in p.sentences]

@@ -96,7 +96,7 @@ MISSPELLINGS = ("assistent", "certifcation", "salery", "externshipp", "injectons
 def typo_corrector(assistant, *, tokenizer_vocabulary: dict) -> dict:
     """First-time cost of correcting a misspelt word (query.correct, difflib) against the guide's
     vocabulary and against one of ~20,000 English words (the model's, as a large corpus would have)."""
-    from chatbot.query import correct
+    from chatbot.guide.query import correct
 
     words = frozenset(w for w in tokenizer_vocabulary if w.isalpha() and w.islower() and len(w) >= 3)
     figures = {}

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from chatbot.app import ChatApp, build_app, launch
-from chatbot.feedback import FeedbackStore
-from chatbot.health import Health
-from chatbot.live import LiveAssistant
-from chatbot.metrics import Metrics
-from chatbot.routes import server_routes
+from chatbot.answering.live import LiveAssistant
+from chatbot.feedback.store import FeedbackStore
 from chatbot.settings import Settings
+from chatbot.web.app import ChatApp, build_app, launch
+from chatbot.web.health import Health
+from chatbot.web.metrics import Metrics
+from chatbot.web.routes import server_routes
 
 
 def free_port() -> int:

@@ -37,8 +37,8 @@ def on_call(number: int, original, *, when=lambda *a, **k: True):
 def arm(step: str) -> None:
     import faiss
 
-    import chatbot.build as build
-    import chatbot.embedding as embedding
+    import chatbot.index.build as build
+    import chatbot.index.embedding as embedding
 
     if step == "vectors":  # passages.faiss written, sentences.faiss not yet
         faiss.write_index = on_call(2, faiss.write_index)

@@ -1,0 +1,5 @@
+"""The web: the Gradio chat window and its pieces, the programs' API and the lean `/v1/ask` route,
+limits, health, metrics, the review page and `serve`.
+
+May import feedback, answering, the index, the guide and the core modules; never the command line.
+"""
