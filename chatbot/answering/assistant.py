@@ -21,7 +21,7 @@ from .followups import follow_ups
 from .language import other_language
 from .outcome import NOT_IN_GUIDE_REPLY, Outcome, settle
 from .question_kinds import asks_rules, figure_words
-from .selection import Shortfall, select
+from .selection import Housekeeping, Shortfall, select
 from .structure import overview
 
 SHOWN_PASSAGES = 3
@@ -47,6 +47,7 @@ class Assistant:
         self.retriever = Retriever(index)
         self.reader = index.glossary.reader(index.encoder.known_words())
         self.states = index.glossary.states
+        self.housekeeping = Housekeeping.of_guide(index.glossary.housekeeping, index.passages)
         self._sections = tuple(dict.fromkeys(p.section for p in index.passages))
 
     @classmethod
@@ -98,12 +99,14 @@ class Assistant:
                 decision=decision,
             )
         start = time.perf_counter()
-        selection = select(query, ranking, self.index.passages, self.index.sentence_offsets)
+        selection = select(query, ranking, self.index.passages, self.index.sentence_offsets, self.housekeeping)
         if selection.shortfall is Shortfall.MISSING_FIGURE and query.is_followup:
             # "and how long does that take?" asks for a figure the earlier topic's passages lack: read it alone
             # (still shown as read with the earlier question)
             alone = self.reader.read(question)
-            selection = select(alone, self.retriever.rank(alone), self.index.passages, self.index.sentence_offsets)
+            selection = select(
+                alone, self.retriever.rank(alone), self.index.passages, self.index.sentence_offsets, self.housekeeping
+            )
         ranking = selection.ranking
         hits = tuple(
             self._hit(int(pid), float(score), ranking)

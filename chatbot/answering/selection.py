@@ -36,6 +36,24 @@ FIGURE_MARGIN = 0.05  # how far below the best such a passage may score and stil
 
 
 @dataclass(frozen=True)
+class Housekeeping:
+    """The bank's housekeeping marks, and the word stems the guide uses only in them ("staffing",
+    "agency"): a marked sentence is quoted only to a question using one of those."""
+
+    sentences: frozenset[str]
+    stems: frozenset[str]
+
+    @classmethod
+    def of_guide(cls, marked: frozenset[str], passages: list[Passage]) -> Housekeeping:
+        rest = {w for p in passages for s in p.sentences if s not in marked for w in stems(content_words(s))}
+        own = {w for s in marked for w in stems(content_words(s))}
+        return cls(marked, frozenset(own - rest))
+
+    def allows(self, sentence: str, asked: set[str]) -> bool:
+        return sentence not in self.sentences or bool(self.stems & asked & stems(content_words(sentence)))
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A sentence that may be quoted: its score for the question, its row in the sentence index."""
 
@@ -67,8 +85,15 @@ class Selection:
         return self.shortfall is None
 
 
-def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_offsets: np.ndarray) -> Selection:
-    """The 1-3 sentences that best answer; the top passage's best sentence comes first."""
+def select(
+    query: Query,
+    ranking: Ranking,
+    passages: list[Passage],
+    sentence_offsets: np.ndarray,
+    housekeeping: Housekeeping | None = None,
+) -> Selection:
+    """The 1-3 sentences that best answer; the top passage's best sentence comes first. The guide's
+    housekeeping (advertisements, calls to action) is quoted only to a question about it."""
     question = query.interpreted_as
     numeric = is_numeric(question)
     wanted = stems(content_words(query.lexical))
@@ -87,7 +112,7 @@ def select(query: Query, ranking: Ranking, passages: list[Passage], sentence_off
             score = ranking.quote_scores[first + j] + PASSAGE_BONUS * fused + 0.15 * overlap
             if numeric and any(ch.isdigit() for ch in sentence):
                 score += 0.08
-            if quotable(sentence):
+            if quotable(sentence) and (housekeeping is None or housekeeping.allows(sentence, wanted)):
                 scored.append(Candidate(score, first + j, sentence, passage))
     if not scored:
         return Selection([], ranking, Shortfall.NO_QUOTE)

@@ -10,6 +10,10 @@ A bank file sits in the corpus folder and is named after its guide with `.questi
 their section, when given, is the part of the guide the question seems to be about (a near miss),
 and their optional `missing` lists the words of the question naming what the guide does not cover
 (`"missing": ["ambulance"]`): the labels the missing-term model (`terms.py`) is fitted on.
+
+A line `{"housekeeping": "<a sentence of the guide, verbatim>"}` marks a sentence that is the
+article's housekeeping (an advertisement, a call to action, a remark about the article itself): it is
+never quoted as an answer.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from ..jsonl import read_jsonl
 from .reasons import BANK_REASONS, Reason
 
 SUFFIX = ".questions.jsonl"
+MARK = "housekeeping"
 VOICES = ("plain", "indirect", "casual", "typo", "keywords")
 MAX_QUESTION_CHARS = 500
 FIELDS = frozenset({"section", "subsection", "question", "answered", "reason", "voice", "missing"})
@@ -87,7 +92,23 @@ def load_bank(corpus_dir: str | Path, sections: Iterable[tuple[str, ...]]) -> li
 
 def read_bank(path: Path, sections: set[tuple[str, ...]]) -> list[BankQuestion]:
     """One bank file's questions; one BankError naming file:line for the first bad line."""
-    return check_lines(read_jsonl(path, BankError), sections)
+    return check_lines(((where, data) for where, data in read_jsonl(path, BankError) if not _is_mark(data)), sections)
+
+
+def load_marks(corpus_dir: str | Path) -> list[tuple[str, str]]:
+    """Every bank file's housekeeping marks, as ("file:line", sentence)."""
+    marks = []
+    for path in bank_files(Path(corpus_dir)):
+        for where, data in read_jsonl(path, BankError):
+            if _is_mark(data):
+                if set(data) != {MARK} or not isinstance(data[MARK], str) or not data[MARK].strip():
+                    raise BankError(f'{where}: a housekeeping line holds only "{MARK}": a sentence of the guide')
+                marks.append((where, " ".join(data[MARK].split())))
+    return marks
+
+
+def _is_mark(data: object) -> bool:
+    return isinstance(data, dict) and MARK in data
 
 
 def check_lines(lines: Iterable[tuple[str, object]], sections: set[tuple[str, ...]]) -> list[BankQuestion]:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bank import BankError
 from .places import states_named
 from .query import Reader
 
@@ -23,19 +24,31 @@ class Glossary:
     vocabulary: frozenset[str]
     topic: str
     states: frozenset[str]
+    housekeeping: frozenset[str] = frozenset()  # sentences never quoted (the bank's marks)
 
     @classmethod
-    def of_guide(cls, passages: Sequence) -> Glossary:
+    def of_guide(cls, passages: Sequence, marks: Sequence[tuple[str, str]] = ()) -> Glossary:
+        """The guide's words; `marks` are the bank's housekeeping marks ("file:line", sentence), each
+        checked to be a sentence of the guide."""
         reader = Reader.for_guide(passages, frozenset())
         states = frozenset(states_named(" ".join(p.text for p in passages)))
-        return cls(reader.vocabulary, reader.topic, states)
+        sentences = {" ".join(s.split()) for p in passages for s in p.sentences}
+        for where, sentence in marks:
+            if sentence not in sentences:
+                raise BankError(f"{where}: the housekeeping mark is not a sentence of the guide; copy one whole sentence")
+        return cls(reader.vocabulary, reader.topic, states, frozenset(sentence for _, sentence in marks))
 
     def reader(self, known: frozenset[str]) -> Reader:
         """A Reader for this guide; `known` holds the model's whole words (never "corrected")."""
         return Reader(self.vocabulary, known, self.topic)
 
     def save(self, path: Path) -> None:
-        data = {"topic": self.topic, "states": sorted(self.states), "vocabulary": sorted(self.vocabulary)}
+        data = {
+            "topic": self.topic,
+            "states": sorted(self.states),
+            "vocabulary": sorted(self.vocabulary),
+            "housekeeping": sorted(self.housekeeping),
+        }
         path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
@@ -44,4 +57,4 @@ class Glossary:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not (isinstance(data["topic"], str) and isinstance(data["states"], list) and isinstance(data["vocabulary"], list)):
             raise ValueError(f"{path.name} has a field of the wrong type")
-        return cls(frozenset(data["vocabulary"]), data["topic"], frozenset(data["states"]))
+        return cls(frozenset(data["vocabulary"]), data["topic"], frozenset(data["states"]), frozenset(data["housekeeping"]))

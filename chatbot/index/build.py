@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..guide.bank import BankQuestion, bank_files, load_bank
+from ..guide.bank import BankQuestion, bank_files, load_bank, load_marks
 from ..guide.chunking import CHUNKER_VERSION, Passage, chunk_documents
 from ..guide.conversations import load_conversations
 from ..guide.corpus import load_corpus
@@ -138,7 +138,7 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
             query_encoder = encoders.place()
             _write_passages(folder / PASSAGES, passages)
             LexicalIndex.build(passages).save(folder / LEXICAL)
-            glossary = Glossary.of_guide(passages)
+            glossary = Glossary.of_guide(passages, load_marks(settings.corpus_dir))
             glossary.save(folder / GLOSSARY)
             manifest = Manifest(
                 model=settings.model,

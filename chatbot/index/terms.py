@@ -26,7 +26,7 @@ from ..guide.text import STOPWORDS, raw_words, stems, tokens
 TERMS = "terms.json"
 TERM_VECTORS = "terms.npy"
 FEATURES = ("guide_similarity", "rarity", "centrality", "bank_seen", "capitalized")
-FALSE_FLAG_BOUND = 0.03  # share of answered bank questions (held out) allowed a flagged word
+FALSE_FLAG_BOUND = 0.05  # share of answered bank questions (held out) allowed a flagged word
 
 Encode = Callable[[list[str]], np.ndarray]
 
@@ -56,7 +56,7 @@ def candidates(text: str, guide_stems: frozenset[str], typed: str = "") -> list[
             if word.isalpha() and len(word) > 1 and not all(stems([w]) & guide_stems for w in expansion):
                 short.append(word)
     typed_words = {w.lower() for w in raw_words(typed)}
-    words = [w for w in tokens(text) if w.isalpha() and len(w) > 1 and w not in STOPWORDS]
+    words = [w for w in tokens(text) if w.replace("-", "").isalpha() and len(w) > 1 and w not in STOPWORDS]
     words = [w for w in words if w not in spelled or w in typed_words]
     return [w for w in dict.fromkeys(short + words) if w in short or not stems([w]) & guide_stems]
 
