@@ -28,7 +28,9 @@ from . import database as db
 from .answer import Answer
 from .errors import ChatbotError
 from .feedback_read import NOT_DECLINED, LoggedQuestion, Summary, format_summary, read_log, summarize
+from .privacy import scrub
 from .render import plain
+from .retention import Retention
 
 __all__ = [
     "NOT_DECLINED",
@@ -69,7 +71,7 @@ class FeedbackStore:
     A feedback file deleted while serving is recreated with a warning. `close` writes what is queued.
     """
 
-    def __init__(self, path: str | Path, *, retry_seconds: float = RETRY_SECONDS) -> None:
+    def __init__(self, path: str | Path, *, retry_seconds: float = RETRY_SECONDS, retention_days: float | None = None) -> None:
         self.database = db.locate(path)
         self.path: Path | str = self.database.path or str(path)  # what `summarize` and `read_log` take
         self.retry_seconds = retry_seconds
@@ -85,6 +87,7 @@ class FeedbackStore:
         self._abandoned = 0  # rows given up at close
         self._closed = False
         self._outage = Outage(str(self.database), retry_seconds)
+        self._retention = Retention(retention_days) if retention_days else None  # purges old questions (retention.py)
         self._engine = self._open()
         self._identity = _identity(self.database.path)
         try:
@@ -100,11 +103,11 @@ class FeedbackStore:
         row = (
             _now(),
             channel,
-            plain(answer.question)[:STORED_QUESTION_CHARS],
-            plain(answer.interpreted_as)[:STORED_QUESTION_CHARS],
+            scrub(plain(answer.question))[:STORED_QUESTION_CHARS],  # personal details out (privacy.py)
+            scrub(plain(answer.interpreted_as))[:STORED_QUESTION_CHARS],
             int(answer.in_scope),
             answer.reason,
-            plain(answer.answer),
+            scrub(plain(answer.answer)),
             json.dumps([c.heading for c in answer.citations], ensure_ascii=False),
         )
         with self._ids:
@@ -121,7 +124,7 @@ class FeedbackStore:
         if liked is None:
             row = _Row(_UNVOTE, (question_id,))
         else:
-            comment = " ".join(plain(comment).split())[:STORED_COMMENT_CHARS]
+            comment = scrub(" ".join(plain(comment).split()))[:STORED_COMMENT_CHARS]
             row = _Row(_VOTE, (question_id, _now(), int(liked), comment))
         with self._ids:
             if self._closed:
@@ -220,7 +223,7 @@ class FeedbackStore:
             if self.database.path is not None:
                 self.database.path.parent.mkdir(parents=True, exist_ok=True)
             engine = db.connect(self.database, busy_seconds=BUSY_SECONDS)
-            db.upgrade(engine)
+            db.upgrade(engine, where=f"the {self.database.kind} {self.database}")
         except (OSError, SQLAlchemyError) as exc:
             raise ChatbotError(f"{db.failure(self.database, 'open', exc)}; pass --feedback-db PATH or URL") from None
         return engine
@@ -240,6 +243,8 @@ class FeedbackStore:
     def _write_queue(self) -> None:
         """The writer thread: rows in the order they came, a batch to a transaction."""
         while True:
+            if self._retention is not None:
+                self._retention.maybe(self._engine, self.database)
             try:
                 batch = [self._queue.get(timeout=LOG_EVERY)]
             except queue.Empty:
