@@ -32,7 +32,6 @@ def add_review_page(demo, review: Review, password: str, labels: dict[str, tuple
 
     private = dict(api_visibility="private")
     sign_in_check = SignIn(password)  # wrong passwords from one client make it wait, longer each time
-    demo.sign_in = sign_in_check
     with demo.route("Review", f"/{PATH}", show_in_navbar=False):
         signed_in = gr.State(False)
         items = gr.State([])

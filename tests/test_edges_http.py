@@ -130,6 +130,42 @@ def test_the_chat_window_answers_a_client_over_its_limit_with_a_polite_line(tiny
     assert 'chatbot_rate_limited_total{channel="chat"} 1.0' in metrics.scrape().decode()
 
 
+def trigger(url: str, session: str, elem_id: str, event: str, data: list, client: str) -> list:
+    """Fire `event` of the component `elem_id` as the browser does (Gradio's queue); the outputs."""
+    import json
+
+    config = httpx.get(f"{url}/config", timeout=30).json()
+    component = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == elem_id)
+    fn_index = next(d["id"] for d in config["dependencies"] if [component, event] in d["targets"])
+    payload = {"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None, "trigger_id": None}
+    with httpx.Client(timeout=60, headers={"X-Forwarded-For": client}) as http:
+        joined = http.post(f"{url}/gradio_api/queue/join", json=payload).json()["event_id"]
+        with http.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}) as stream:
+            for line in stream.iter_lines():
+                message = json.loads(line[5:]) if line.startswith("data:") else {}
+                if message.get("event_id") == joined and message.get("msg") == "process_completed":
+                    assert message["success"], message
+                    return message["output"]["data"]
+    raise AssertionError("the event stream ended without a result")
+
+
+def chat_submit(url: str, session: str, message: str, client: str) -> list[dict]:
+    """The chat window's Ask; the chat's messages after it."""
+    return trigger(url, session, "question", "submit", [message, None], client)[0]
+
+
+def test_the_chat_window_limits_by_the_browser_address(tiny_index, tmp_path):
+    import uuid
+
+    with serving(tiny_index, tmp_path, throttle=RateLimiter(per_minute=1, burst=1)) as (url, _, metrics):
+        window = uuid.uuid4().hex
+        assert len(chat_submit(url, window, QUESTION, "203.0.113.7")) == 2
+        messages = chat_submit(url, window, QUESTION, "203.0.113.7")
+        assert len(messages) == 4 and "faster than I can keep up" in str(messages[-1]["content"])
+        assert len(chat_submit(url, uuid.uuid4().hex, QUESTION, "198.51.100.2")) == 2  # another browser is answered
+        assert 'chatbot_rate_limited_total{channel="chat"} 1.0' in metrics.scrape().decode()
+
+
 def store_rows(folder) -> list:
     from chatbot.feedback import read_log
 
@@ -200,6 +236,31 @@ def test_wrong_passwords_make_a_client_wait_longer_each_time_even_with_the_right
         "review page: sign-in from 203.0.113.7 refused for 1 s more (3 wrong passwords)",
         "review page: sign-in from 203.0.113.7 refused for 4 s more (4 wrong passwords)",
     ]
+
+
+def test_the_review_page_refuses_a_guessing_client_until_its_delay_has_passed(tiny_index, tmp_path, caplog):
+    import time
+    import uuid
+
+    caplog.set_level(logging.WARNING, logger="chatbot.signin")
+    with serving(tiny_index, tmp_path) as (url, _, _):
+        window = uuid.uuid4().hex
+
+        def sign_in(password: str, client: str = "203.0.113.7") -> tuple[str, bool]:
+            outputs = trigger(url, window, "admin-sign-in", "click", [password], client)
+            return outputs[3], outputs[2] == {"visible": True, "__type__": "update"}  # the alert, the main column shown
+
+        assert sign_in("guess") == ("<p role='alert'>Wrong password.</p>", False)
+        assert sign_in("guess")[0] == "<p role='alert'>Wrong password.</p>"
+        assert sign_in("guess")[0] == "<p role='alert'>Too many wrong passwords. Try again in 2 s.</p>"
+        started = time.monotonic()
+        refused, shown = sign_in(PASSWORD)  # the right one, within the delay
+        assert "Too many wrong passwords" in refused and not shown
+        assert sign_in(PASSWORD, "198.51.100.2") == ("", True)  # another client signs in
+        time.sleep(max(0.0, 2.1 - (time.monotonic() - started)))
+        assert sign_in(PASSWORD) == ("", True)  # after the delay: accepted
+    refusals = [r.getMessage() for r in caplog.records if "refused for" in r.getMessage()]
+    assert len(refusals) == 1 and refusals[0].startswith("review page: sign-in from 203.0.113.7 refused for ")
 
 
 def test_serve_refuses_to_start_with_a_short_admin_password(tiny_index, tmp_path):
