@@ -28,7 +28,7 @@ from . import database as db
 from .answer import Answer
 from .errors import ChatbotError
 from .feedback_read import NOT_DECLINED, LoggedQuestion, Summary, format_summary, read_log, summarize
-from .privacy import scrub
+from .privacy import MARGIN, scrubbed
 from .render import plain
 from .retention import Retention
 
@@ -103,11 +103,11 @@ class FeedbackStore:
         row = (
             _now(),
             channel,
-            scrub(plain(answer.question))[:STORED_QUESTION_CHARS],  # personal details out (privacy.py)
-            scrub(plain(answer.interpreted_as))[:STORED_QUESTION_CHARS],
+            plain(answer.question)[: STORED_QUESTION_CHARS + MARGIN],  # scrubbed and cut by the writer (`_private`)
+            plain(answer.interpreted_as)[: STORED_QUESTION_CHARS + MARGIN],
             int(answer.in_scope),
             answer.reason,
-            scrub(plain(answer.answer)),
+            plain(answer.answer),
             json.dumps([c.heading for c in answer.citations], ensure_ascii=False),
         )
         with self._ids:
@@ -124,7 +124,7 @@ class FeedbackStore:
         if liked is None:
             row = _Row(_UNVOTE, (question_id,))
         else:
-            comment = scrub(" ".join(plain(comment).split()))[:STORED_COMMENT_CHARS]
+            comment = scrubbed(" ".join(plain(comment).split()), STORED_COMMENT_CHARS)
             row = _Row(_VOTE, (question_id, _now(), int(liked), comment))
         with self._ids:
             if self._closed:
@@ -252,7 +252,7 @@ class FeedbackStore:
                 continue
             while len(batch) < BATCH_ROWS and not self._queue.empty():
                 batch.append(self._queue.get())
-            rows = [row for row in batch if row is not None]
+            rows = [_private(row) for row in batch if row is not None]
             if rows:
                 self._write_with_retry(rows)
             for _ in batch:
@@ -435,6 +435,17 @@ class _Row:
 
 _QUESTION, _VOTE, _UNVOTE = "question", "vote", "unvote"
 _QUESTION_COLUMNS = ("id", "asked_at", "channel", "question", "interpreted_as", "in_scope", "reason", "answer", "sections")
+
+
+def _private(row: _Row) -> _Row:
+    """A question row with personal details out of its question, reading and reply (`chatbot/privacy.py`),
+    done on the writer thread so no answer waits for it."""
+    if row.kind != _QUESTION:
+        return row
+    question_id, asked_at, channel, question, interpreted_as, in_scope, reason, reply, sections = row.values
+    question, interpreted_as = scrubbed(question, STORED_QUESTION_CHARS), scrubbed(interpreted_as, STORED_QUESTION_CHARS)
+    values = (question_id, asked_at, channel, question, interpreted_as, in_scope, reason, scrubbed(reply), sections)
+    return _Row(row.kind, values, row.queued)
 
 
 def _identity(path: Path | None) -> tuple[int, int] | None:

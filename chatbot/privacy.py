@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+MARGIN = 320  # characters kept past a limit before scrubbing, so a cut never splits an address left unscrubbed
 EMAIL = "[email]"
 PHONE = "[phone]"
 NUMBER = "[number]"
@@ -47,6 +48,13 @@ def scrub(text: str) -> str:
     text = _PHONE.sub(_phone, text)
     text = _LOCAL_PHONE.sub(PHONE, text)
     return _DIGITS.sub(NUMBER, text)
+
+
+def scrubbed(text: str, limit: int | None = None) -> str:
+    """`scrub(text)` cut to `limit` characters (scrubbed before the cut, from a prefix `MARGIN` longer)."""
+    if limit is None:
+        return scrub(text)
+    return scrub(text[: limit + MARGIN])[:limit]
 
 
 def _phone(match: re.Match) -> str:

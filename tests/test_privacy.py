@@ -14,7 +14,7 @@ from chatbot import database as db
 from chatbot.answer import ANSWERED, Answer
 from chatbot.app import ChatApp
 from chatbot.feedback import FeedbackStore, read_log
-from chatbot.privacy import scrub
+from chatbot.privacy import scrub, scrubbed
 from chatbot.retention import Retention, cutoff
 from helpers.cli import cli_env, run_cli
 
@@ -40,6 +40,12 @@ PRIVATE = "how much do sorters earn? I am jane@example.org, 555-867-5309, member
 @pytest.mark.parametrize(("typed", "stored"), SCRUBBED)
 def test_personal_details_are_replaced_by_placeholders(typed, stored):
     assert scrub(typed) == stored
+
+
+def test_a_cut_never_leaves_part_of_an_address_unscrubbed():
+    typed = "x" * 1990 + " jane.doe@example.org and 555-867-5309"
+    assert scrubbed(typed, 2000) == "x" * 1990 + " [email] and [phone]"
+    assert typed[:2000].endswith("jane.doe@") and scrub(typed[:2000]).endswith("jane.doe@")  # what cutting first would keep
 
 
 def test_a_question_is_stored_scrubbed_and_answered_as_typed(tiny_index, feedback_target):
