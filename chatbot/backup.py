@@ -99,6 +99,8 @@ def restore(folder: str | Path, target: str | Path, corpus_dir: str | Path, *, r
         if hashlib.sha256(data).hexdigest() != manifest["bank"][name]:
             raise ChatbotError(f"{folder / BANK / name} differs from the backup's manifest; the backup is damaged")
     database = db.locate(target)
+    if database.path is not None:
+        database.path.parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = db.connect(database, busy_seconds=10.0)
         try:
