@@ -154,7 +154,7 @@ def test_backup_and_restore_from_the_command_line(tmp_path, tiny_settings):
     assert made.stdout.startswith(f"backed up {tmp_path / 'feedback.sqlite3'} (0 questions, 0 votes, 1 decisions, 1 counters;")
     refused = run_cli("restore", tmp_path / "b", env=env)
     assert_one_error_line(refused, "already holds 0 questions, 0 votes and 1 decisions", "--replace")
-    target = tmp_path / "restored.sqlite3"
+    target = tmp_path / "new-folder" / "restored.sqlite3"
     done = run_cli("restore", tmp_path / "b", "--feedback-db", target, "--corpus", tmp_path / "c", env=env)
     assert done.returncode == 0, done.stderr
     assert "run `python -m chatbot build-index`" in done.stdout
