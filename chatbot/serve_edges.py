@@ -40,18 +40,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def apply(args: argparse.Namespace, settings: Settings) -> Settings:
-    """`settings` with the flags given applied."""
+    """`settings` with the flags given applied; ChatbotError for a value out of range (flag or variable)."""
     from .errors import ChatbotError
 
-    if args.rate_limit is not None and args.rate_limit < 0:
-        raise ChatbotError("--rate-limit must be 0 (no limit) or more")
-    if args.rate_burst is not None and args.rate_burst < 1:
-        raise ChatbotError("--rate-burst must be at least 1")
-    if args.retention_days is not None and args.retention_days <= 0:
-        raise ChatbotError("--retention-days must be more than 0")
-    return settings.with_overrides(
+    settings = settings.with_overrides(
         rate_limit=args.rate_limit,
         rate_burst=args.rate_burst,
         trusted_proxies=tuple(args.trusted_proxy) if args.trusted_proxy else None,
         retention_days=args.retention_days,
     )
+    if settings.rate_limit < 0:
+        raise ChatbotError("--rate-limit (CHATBOT_RATE_LIMIT) must be 0 (no limit) or more")
+    if settings.rate_burst < 1:
+        raise ChatbotError("--rate-burst (CHATBOT_RATE_BURST) must be at least 1")
+    if settings.retention_days <= 0:
+        raise ChatbotError("--retention-days (CHATBOT_RETENTION_DAYS) must be more than 0")
+    return settings

@@ -275,3 +275,18 @@ def test_serve_refuses_to_start_with_a_short_admin_password(tiny_index, tmp_path
         "(choose a longer one, or unset it to serve without the review page)"
     ]
     assert not (tmp_path / "feedback.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "said"),
+    [
+        (["--rate-limit", "-1"], {}, "--rate-limit (CHATBOT_RATE_LIMIT) must be 0 (no limit) or more"),
+        ([], {"CHATBOT_RATE_BURST": "0"}, "--rate-burst (CHATBOT_RATE_BURST) must be at least 1"),
+        (["--retention-days", "0"], {}, "--retention-days (CHATBOT_RETENTION_DAYS) must be more than 0"),
+    ],
+)
+def test_serve_refuses_limits_out_of_range_in_one_line(args, env, said, tmp_path):
+    from helpers.cli import assert_one_error_line, cli_env, run_cli
+
+    done = run_cli("serve", "--feedback-db", tmp_path / "f.sqlite3", *args, env=cli_env(**env))
+    assert assert_one_error_line(done) == f"error: {said}"
