@@ -7,15 +7,11 @@ longer each time (`chatbot/signin.py`), and no event is callable through the API
 """
 
 # No `from __future__ import annotations`: Gradio reads the handlers' annotations (`gr.SelectData`).
-import logging
-
 from .errors import ChatbotError
 from .render import SEPARATOR, escape
 from .review import Choice, Review, ReviewItem
 from .signin import SignIn
 from .throttle import client_of
-
-log = logging.getLogger(__name__)
 
 PATH = "admin"
 CHOICES = {
