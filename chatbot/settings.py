@@ -8,6 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+PLAIN = ("model", "fine_tune", "trust_model", "rate_limit", "rate_burst", "trusted_proxies", "retention_days")  # not paths
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,10 @@ class Settings:
     fine_tune: bool = True  # fine-tune the model on the question bank at build time (README, "Model choice")
     trust_model: bool = False  # use a known model whose weights are not the publisher's (build-index --trust-model)
     model_cache: Path = ROOT / "index" / "models"  # fine-tuned and unpacked models, by content hash
+    rate_limit: float = 30.0  # questions a minute a client may ask (chat and /v1/ask); 0: no limit (throttle.py)
+    rate_burst: int = 10  # questions a client may ask at once after a pause
+    trusted_proxies: tuple[str, ...] = ()  # balancers whose X-Forwarded-For names the client
+    retention_days: float = 180.0  # stored questions older than this are purged (retention.py)
 
     @classmethod
     def from_env(cls, **overrides: str | Path | None) -> Settings:
@@ -33,6 +38,10 @@ class Settings:
             feedback_db=feedback_target(env.get("CHATBOT_FEEDBACK_DB", cls.feedback_db)),
             fine_tune=env.get("CHATBOT_FINE_TUNE", "1").strip().lower() not in ("0", "false", "no", "off"),
             model_cache=Path(env.get("CHATBOT_MODEL_CACHE", cls.model_cache)),
+            rate_limit=float(env.get("CHATBOT_RATE_LIMIT", cls.rate_limit)),
+            rate_burst=int(env.get("CHATBOT_RATE_BURST", cls.rate_burst)),
+            trusted_proxies=tuple(a.strip() for a in env.get("CHATBOT_TRUSTED_PROXIES", "").split(",") if a.strip()),
+            retention_days=float(env.get("CHATBOT_RETENTION_DAYS", cls.retention_days)),
         )
         return settings.with_overrides(**overrides)
 
@@ -45,7 +54,7 @@ class Settings:
             if key == "feedback_db":
                 changes[key] = feedback_target(value)
             else:
-                changes[key] = value if key in ("model", "fine_tune", "trust_model") else Path(value)
+                changes[key] = value if key in PLAIN else Path(value)
         return replace(self, **changes)
 
 

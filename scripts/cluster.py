@@ -31,11 +31,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STICKY = ("cookie", "none")
 COOKIE = "chatbot_replica"
+RATE_LIMIT = 30.0  # questions a minute a client may ask each replica (serve --rate-limit; 0: none)
+RATE_BURST = 10
+FENCE = 2  # the balancer refuses a client past twice the replicas' limit (it cannot tell a question from a thumb)
 INSTALL_HINT = "HAProxy is not installed; run `make haproxy` (Debian's haproxy package, via apt-get)"
 
 
-def haproxy_config(servers: list[str], *, bind: str, sticky: str = "cookie") -> str:
-    """HAProxy's configuration for `servers` ("host:port" of each replica), listening on `bind`."""
+def haproxy_config(
+    servers: list[str], *, bind: str, sticky: str = "cookie", rate_limit: float = RATE_LIMIT, rate_burst: int = RATE_BURST
+) -> str:
+    """HAProxy's configuration for `servers` ("host:port" of each replica), listening on `bind`;
+    with a per-client fence at `FENCE` times the replicas' own limit (`rate_limit` 0: none)."""
     cookie = sticky == "cookie"
     lines = [
         "global",
@@ -53,6 +59,9 @@ def haproxy_config(servers: list[str], *, bind: str, sticky: str = "cookie") -> 
         "",
         "frontend chatbot",
         f"    bind {bind}",
+        "    http-request del-header X-Forwarded-For  # only the balancer says who the client is",
+        "    option forwardfor  # the replicas trust it from the balancer alone (serve --trusted-proxy)",
+        *_fence(rate_limit, rate_burst),
         "    default_backend replicas",
         "",
         "backend replicas",
@@ -62,10 +71,29 @@ def haproxy_config(servers: list[str], *, bind: str, sticky: str = "cookie") -> 
         "    default-server check inter 1s fall 2 rise 2",
     ]
     if cookie:
-        lines.append(f"    cookie {COOKIE} insert indirect nocache httponly  # a client stays on its replica")
+        lines.append(f"    cookie {COOKIE} insert indirect nocache httponly attr SameSite=Lax  # a client stays on its replica")
     for number, server in enumerate(servers, 1):
         lines.append(f"    server replica{number} {server}" + (f" cookie replica{number}" if cookie else ""))
     return "\n".join(lines) + "\n"
+
+
+def _fence(rate_limit: float, rate_burst: int) -> list[str]:
+    """Per-client limit at the balancer: questions (POST /v1/ask, and every event a chat window or
+    gradio_client sends through Gradio's queue, thumbs included) counted by source address in a stick
+    table, refused with 429 past `FENCE` x (rate + burst) a minute. The replicas' token bucket is the
+    precise limit; this one stops a flood before it reaches them."""
+    if not rate_limit:
+        return []
+    most = int(FENCE * (rate_limit + rate_burst))
+    body = '{"error": "too many requests from your address; ask again in a minute"}'.replace('"', '\\"')
+    return [
+        "    stick-table type ipv6 size 100k expire 10m store http_req_rate(1m)  # per client address",
+        "    acl question method POST",
+        "    acl question_path path /v1/ask /gradio_api/queue/join",
+        "    http-request track-sc0 src if question question_path",
+        f"    http-request return status 429 content-type application/json hdr Retry-After 60 "
+        f'string "{body}" if question question_path {{ sc_http_req_rate(0) gt {most} }}',
+    ]
 
 
 def find_haproxy() -> str | None:
@@ -154,12 +182,17 @@ def running_cluster(
     feedback_db: Path | None = None,
     env: dict | None = None,
     start_timeout: float = 300,
+    rate_limit: float = RATE_LIMIT,
+    rate_burst: int = RATE_BURST,
 ):
     """Start `replicas` serve processes (sharing `feedback_db`; None: serve's default) and HAProxy;
-    yield the Cluster; stop everything."""
+    yield the Cluster; stop everything. Each replica limits a client to `rate_limit` questions a
+    minute (`rate_burst` at once) and trusts the forwarded address from the balancer alone."""
     binary = haproxy_binary()
     with tempfile.TemporaryDirectory(prefix="cluster-") as temporary:
         folder = Path(temporary)
+        limits = ["--rate-limit", f"{rate_limit:g}", "--rate-burst", str(rate_burst), "--trusted-proxy", "127.0.0.1"]
+        serve_args = [*limits, *serve_args]  # serve_args may override them
         if feedback_db is not None:
             serve_args = [*serve_args, "--feedback-db", str(feedback_db)]
         started: list[Replica] = []
@@ -170,7 +203,10 @@ def running_cluster(
             for replica in started:
                 wait_healthy(replica.url, timeout=start_timeout, process=replica.process, log=replica.log)
             port = port or free_port()
-            config = haproxy_config([f"127.0.0.1:{r.port}" for r in started], bind=f"127.0.0.1:{port}", sticky=sticky)
+            servers = [f"127.0.0.1:{r.port}" for r in started]
+            config = haproxy_config(
+                servers, bind=f"127.0.0.1:{port}", sticky=sticky, rate_limit=rate_limit, rate_burst=rate_burst
+            )
             (folder / "haproxy.cfg").write_text(config)
             check = subprocess.run([binary, "-c", "-q", "-f", str(folder / "haproxy.cfg")], capture_output=True, text=True)
             if check.returncode != 0:
@@ -211,11 +247,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--print-config", action="store_true", help="print HAProxy's configuration for --server and stop")
     parser.add_argument("--server", action="append", default=[], metavar="HOST:PORT", help="a replica (with --print-config)")
     parser.add_argument("--bind", default="*:80", help="where HAProxy listens (with --print-config; default *:80)")
+    parser.add_argument(
+        "--rate-limit", type=float, default=RATE_LIMIT, help=f"questions a minute per client (default {RATE_LIMIT:g}; 0: none)"
+    )
+    parser.add_argument("--rate-burst", type=int, default=RATE_BURST, help=f"questions at once per client (default {RATE_BURST})")
     args = parser.parse_args(argv)
     if args.print_config:
         if not args.server:
             parser.error("--print-config needs at least one --server HOST:PORT")
-        print(haproxy_config(args.server, bind=args.bind, sticky=args.sticky), end="")
+        print(
+            haproxy_config(
+                args.server, bind=args.bind, sticky=args.sticky, rate_limit=args.rate_limit, rate_burst=args.rate_burst
+            ),
+            end="",
+        )
         return 0
     serve_args = [
         item for flag in ("index", "corpus", "model") if getattr(args, flag) for item in (f"--{flag}", getattr(args, flag))
@@ -223,7 +268,13 @@ def main(argv: list[str] | None = None) -> int:
     feedback_db = Path(args.feedback_db) if args.feedback_db else None
     try:
         with running_cluster(
-            args.replicas, port=args.port, sticky=args.sticky, serve_args=serve_args, feedback_db=feedback_db
+            args.replicas,
+            port=args.port,
+            sticky=args.sticky,
+            serve_args=serve_args,
+            feedback_db=feedback_db,
+            rate_limit=args.rate_limit,
+            rate_burst=args.rate_burst,
         ) as c:
             for replica in c.replicas:
                 print(f"replica pid {replica.process.pid} at {replica.url} (log {replica.log})")

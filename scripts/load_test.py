@@ -121,6 +121,8 @@ def start_server(args: argparse.Namespace, feedback_db: Path) -> tuple[subproces
         str(args.concurrency),
         "--queue-size",
         str(args.queue_size),
+        "--rate-limit",
+        "0",  # one load generator is one client: no per-client limit
     ]
     for flag in ("index", "corpus", "model"):
         if getattr(args, flag):
@@ -471,6 +473,7 @@ def servers(args: argparse.Namespace, folder: Path):
             serve_args=serve_args,
             feedback_db=folder / "feedback.sqlite3",
             start_timeout=args.start_timeout,
+            rate_limit=0,  # one load generator is one client: no per-client limit
         ) as cluster:
             target.update(url=cluster.url, pids=cluster.pids(), replica_urls=[r.url for r in cluster.replicas], cluster=cluster)
             yield target

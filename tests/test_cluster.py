@@ -31,7 +31,9 @@ def test_two_replicas_behind_haproxy_answer_and_route_around_a_killed_one(tiny_i
     serve_args = ["--index", str(tiny_index.index_dir), "--corpus", str(tiny_index.corpus_dir)]
     serve_args += ["--model", tiny_index.model, "--log-json"]
     feedback_db = tmp_path / "feedback.sqlite3"
-    with running_cluster(2, serve_args=serve_args, feedback_db=feedback_db, env=ENV, start_timeout=180) as cluster:
+    with running_cluster(
+        2, serve_args=serve_args, feedback_db=feedback_db, env=ENV, start_timeout=180, rate_limit=0
+    ) as cluster:  # the per-client limits: tests/test_cluster_limits.py
         assert "option httpchk GET /healthz" in cluster.config and f"cookie {COOKIE} insert" in cluster.config
         expected = v1(cluster.replicas[1].url, QUESTION)
         assert v1(cluster.url, QUESTION) == expected

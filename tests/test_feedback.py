@@ -14,10 +14,10 @@ from sqlalchemy import create_engine, text
 
 from chatbot.answering.answer import ANSWERED, GREETING, MEDICAL_ADVICE, NOT_IN_GUIDE, Answer, Citation
 from chatbot.cli.commands import main
+from chatbot.errors import ChatbotError
 from chatbot.feedback import store as feedback
 from chatbot.feedback.database import locate
 from chatbot.feedback.store import FeedbackStore, format_summary, summarize
-from chatbot.errors import ChatbotError
 from chatbot.guide.chunking import Passage
 
 SALARY = Passage(7, "Guide", "guide.md", ("Career Outlook", "Salary Range"), "MAs earn $38,270.", 0, ("MAs earn $38,270.",))

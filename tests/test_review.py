@@ -8,10 +8,10 @@ from sqlalchemy import create_engine, text
 
 from chatbot.answering.answer import Answer
 from chatbot.answering.live import LiveAssistant
+from chatbot.errors import ChatbotError
 from chatbot.feedback.database import locate
 from chatbot.feedback.review import Choice, Review
 from chatbot.feedback.store import FeedbackStore
-from chatbot.errors import ChatbotError
 from chatbot.guide.reasons import Reason
 from helpers.tiny_bank import PAY
 

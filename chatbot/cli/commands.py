@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", metavar="FILE.jsonl", type=Path, help="answer every {question, history} line; JSON lines out")
     ask.set_defaults(handler=_ask)
 
-    for module in ("cli.evaluation", "web.serve", "cli.feedback", "cli.bank"):
+    for module in ("cli.evaluation", "web.serve", "cli.feedback", "cli.bank", "cli.backup"):
         try:
             register = __import__(f"chatbot.{module}", fromlist=["register"]).register
         except (ImportError, AttributeError):

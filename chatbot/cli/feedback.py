@@ -31,6 +31,15 @@ def register(commands, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help='print candidate bank lines (JSONL) for declined and disliked questions; set "answered", then `bank add`',
     )
+    output.add_argument(
+        "--purge", action="store_true", help="delete questions older than the retention period now (and the votes on them)"
+    )
+    parser.add_argument(
+        "--retention-days",
+        type=float,
+        metavar="DAYS",
+        help="with --purge: the retention period (env CHATBOT_RETENTION_DAYS; default 180)",
+    )
     parser.set_defaults(handler=_feedback)
 
 
@@ -38,6 +47,13 @@ def _feedback(args: argparse.Namespace, settings: Settings) -> int:
     settings = settings.with_overrides(feedback_db=args.feedback_db)
     if args.suggest:
         return _suggest(args, settings)
+    if args.purge:
+        from ..feedback.retention import purge_database
+
+        days = args.retention_days if args.retention_days is not None else settings.retention_days
+        done, where = purge_database(settings.feedback_db, days=days)
+        print(done.line(where))
+        return 0
     from ..feedback.report import build_report, format_report
 
     report = build_report(settings, limit=args.limit, weeks=args.weeks)

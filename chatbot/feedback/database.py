@@ -148,12 +148,18 @@ def connect_read_only(database: Database) -> Engine:
     return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
 
 
-def upgrade(engine: Engine) -> int:
-    """Create the tables or bring them up to the current version in one transaction; the version."""
+def upgrade(engine: Engine, *, where: object = "the feedback database") -> int:
+    """Create the tables or bring them up to the current version in one transaction; the version.
+    ChatbotError, with nothing written, for a database a newer release has upgraded."""
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":  # one replica upgrades, the others wait and see it done
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         found = _version(connection)
+        if found > len(STEPS):
+            raise NewerSchema(
+                f"{where} has schema version {found}, newer than this release's {len(STEPS)}: it was written by a "
+                "newer release; run that release, or restore a backup made for this one (README, Backups)"
+            )
         if "schema_version" not in tables(connection):
             schema_version.create(connection)
             connection.execute(schema_version.insert().values(version=found))
@@ -161,6 +167,10 @@ def upgrade(engine: Engine) -> int:
             step(connection)
             connection.execute(update(schema_version).values(version=version))
     return len(STEPS)
+
+
+class NewerSchema(ChatbotError):
+    """A database whose schema a newer release wrote: refused, never downgraded or written to."""
 
 
 def tables(connection: Connection) -> set[str]:

@@ -28,7 +28,9 @@ from ..answering.answer import Answer
 from ..answering.render import plain
 from ..errors import ChatbotError
 from . import database as db
+from .privacy import MARGIN, scrubbed
 from .reading import NOT_DECLINED, LoggedQuestion, Summary, format_summary, read_log, summarize
+from .retention import Retention
 
 __all__ = [
     "NOT_DECLINED",
@@ -69,7 +71,7 @@ class FeedbackStore:
     A feedback file deleted while serving is recreated with a warning. `close` writes what is queued.
     """
 
-    def __init__(self, path: str | Path, *, retry_seconds: float = RETRY_SECONDS) -> None:
+    def __init__(self, path: str | Path, *, retry_seconds: float = RETRY_SECONDS, retention_days: float | None = None) -> None:
         self.database = db.locate(path)
         self.path: Path | str = self.database.path or str(path)  # what `summarize` and `read_log` take
         self.retry_seconds = retry_seconds
@@ -85,6 +87,7 @@ class FeedbackStore:
         self._abandoned = 0  # rows given up at close
         self._closed = False
         self._outage = Outage(str(self.database), retry_seconds)
+        self._retention = Retention(retention_days) if retention_days else None  # purges old questions (retention.py)
         self._engine = self._open()
         self._identity = _identity(self.database.path)
         try:
@@ -100,8 +103,8 @@ class FeedbackStore:
         row = (
             _now(),
             channel,
-            plain(answer.question)[:STORED_QUESTION_CHARS],
-            plain(answer.interpreted_as)[:STORED_QUESTION_CHARS],
+            plain(answer.question)[: STORED_QUESTION_CHARS + MARGIN],  # scrubbed and cut by the writer (`_private`)
+            plain(answer.interpreted_as)[: STORED_QUESTION_CHARS + MARGIN],
             int(answer.in_scope),
             answer.reason,
             plain(answer.answer),
@@ -121,7 +124,7 @@ class FeedbackStore:
         if liked is None:
             row = _Row(_UNVOTE, (question_id,))
         else:
-            comment = " ".join(plain(comment).split())[:STORED_COMMENT_CHARS]
+            comment = scrubbed(" ".join(plain(comment).split()), STORED_COMMENT_CHARS)
             row = _Row(_VOTE, (question_id, _now(), int(liked), comment))
         with self._ids:
             if self._closed:
@@ -220,7 +223,7 @@ class FeedbackStore:
             if self.database.path is not None:
                 self.database.path.parent.mkdir(parents=True, exist_ok=True)
             engine = db.connect(self.database, busy_seconds=BUSY_SECONDS)
-            db.upgrade(engine)
+            db.upgrade(engine, where=f"the {self.database.kind} {self.database}")
         except (OSError, SQLAlchemyError) as exc:
             raise ChatbotError(f"{db.failure(self.database, 'open', exc)}; pass --feedback-db PATH or URL") from None
         return engine
@@ -240,6 +243,8 @@ class FeedbackStore:
     def _write_queue(self) -> None:
         """The writer thread: rows in the order they came, a batch to a transaction."""
         while True:
+            if self._retention is not None:
+                self._retention.maybe(self._engine, self.database)
             try:
                 batch = [self._queue.get(timeout=LOG_EVERY)]
             except queue.Empty:
@@ -247,7 +252,7 @@ class FeedbackStore:
                 continue
             while len(batch) < BATCH_ROWS and not self._queue.empty():
                 batch.append(self._queue.get())
-            rows = [row for row in batch if row is not None]
+            rows = [_private(row) for row in batch if row is not None]
             if rows:
                 self._write_with_retry(rows)
             for _ in batch:
@@ -430,6 +435,17 @@ class _Row:
 
 _QUESTION, _VOTE, _UNVOTE = "question", "vote", "unvote"
 _QUESTION_COLUMNS = ("id", "asked_at", "channel", "question", "interpreted_as", "in_scope", "reason", "answer", "sections")
+
+
+def _private(row: _Row) -> _Row:
+    """A question row with personal details out of its question, reading and reply (`chatbot/privacy.py`),
+    done on the writer thread so no answer waits for it."""
+    if row.kind != _QUESTION:
+        return row
+    question_id, asked_at, channel, question, interpreted_as, in_scope, reason, reply, sections = row.values
+    question, interpreted_as = scrubbed(question, STORED_QUESTION_CHARS), scrubbed(interpreted_as, STORED_QUESTION_CHARS)
+    values = (question_id, asked_at, channel, question, interpreted_as, in_scope, reason, scrubbed(reply), sections)
+    return _Row(row.kind, values, row.queued)
 
 
 def _identity(path: Path | None) -> tuple[int, int] | None:

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 
 from ..guide.reasons import Reason
+from .throttle import RateLimited, client_of
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,10 @@ def checked_section(path: object, sections: Sequence[tuple[str, ...]]) -> tuple[
 def register(gr, chat, limits: dict) -> None:
     """Add the three endpoints to the Blocks being built, documented as ENDPOINTS says."""
 
-    def ask(question: str, history: list[str] | None = None) -> dict:
-        return _answering(gr, "ask", lambda: chat.api(question, history))
+    def ask(question: str, history: list[str] | None = None, request=None) -> dict:
+        return _answering(gr, "ask", lambda: chat.api(question, history, client=client_of(request)))
+
+    ask.__annotations__["request"] = gr.Request  # Gradio hands in the caller's request (its address, for the rate limit)
 
     def sections() -> list[list[str]]:
         return [list(s) for s in chat.sections]
@@ -145,6 +148,10 @@ def _answering(gr, endpoint: str, call):
         log.warning("bad request to /%s: %s", endpoint, exc)  # one line, no traceback
         error = gr.Error(str(exc), print_exception=False)
         error.logged = True  # limits.guard adds no second line
+        raise error from None
+    except RateLimited as exc:  # counted in /metrics; a flood must not flood the log
+        error = gr.Error(str(exc), print_exception=False)
+        error.logged = True
         raise error from None
 
 

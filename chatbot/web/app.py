@@ -19,6 +19,7 @@ from ..answering.answer import Answer
 from ..answering.render import SEPARATOR, answer_html, browse_html, earlier_questions, escape, plain, section_html, user_html
 from ..feedback.store import FeedbackStore
 from . import api
+from .throttle import RateLimited, client_of, slow_down
 
 if TYPE_CHECKING:
     from ..answering.assistant import Assistant
@@ -107,10 +108,13 @@ class ChatState:
 class ChatApp:
     """What the chat window does, as plain functions (testable without a browser or Gradio)."""
 
-    def __init__(self, assistant: "Assistant", store: FeedbackStore | None = None, metrics: "Metrics | None" = None) -> None:
+    def __init__(
+        self, assistant: "Assistant", store: FeedbackStore | None = None, metrics: "Metrics | None" = None, throttle=None
+    ) -> None:
         self.assistant = assistant
         self.store = store
         self.metrics = metrics
+        self.throttle = throttle  # a throttle.RateLimiter: questions a client may ask (None: no limit)
         self.sections = [tuple(s) for s in assistant.sections()]
         self.labels = {SEPARATOR.join(s): s for s in self.sections}
 
@@ -126,10 +130,15 @@ class ChatApp:
         }
         return Turn(answer, (user, bot), question_id)
 
-    def respond(self, message: str, state: ChatState) -> tuple[ChatState, Turn | None]:
-        """The chat window's submit: the conversation after a message (unchanged for an empty one)."""
+    def respond(self, message: str, state: ChatState, *, client: str | None = None) -> tuple[ChatState, Turn | None]:
+        """The chat window's submit: the conversation after a message (unchanged for an empty one;
+        a polite line, neither answered nor logged, for a `client` over its rate limit)."""
         if not isinstance(message, str) or not message.strip():
             return state, None
+        wait = self.over_limit(client, channel="chat")
+        if wait:
+            slowed = ({"role": "user", "content": user_html(plain(message))}, {"role": "assistant", "content": slow_down(wait)})
+            return ChatState(state.messages + slowed, state.votes).latest(SHOWN_MESSAGES), None
         turn = self.reply(message, state.messages)
         votes = state.votes
         if turn.question_id is not None:
@@ -158,8 +167,19 @@ class ChatApp:
                 self.metrics.feedback_row("question", question_id is not None)
         return answer, question_id
 
-    def api(self, question: object, history: object = None, *, channel: str = "api") -> dict:
-        """The `/ask` endpoint: the same JSON object as `python -m chatbot ask --json`."""
+    def over_limit(self, client: str | None, *, channel: str) -> float:
+        """Take one question from `client`'s rate limit: 0.0, or the seconds it must wait (counted in /metrics)."""
+        wait = self.throttle.wait(client) if self.throttle is not None else 0.0
+        if wait and self.metrics is not None:
+            self.metrics.rate_limited(channel)
+        return wait
+
+    def api(self, question: object, history: object = None, *, channel: str = "api", client: str | None = None) -> dict:
+        """The `/ask` endpoint: the same JSON object as `python -m chatbot ask --json` (RateLimited
+        for a `client` over its limit)."""
+        wait = self.over_limit(client, channel=channel)
+        if wait:
+            raise RateLimited(slow_down(wait))
         question, history = api.checked_ask(question, history)
         return self.answer(question, history, channel=channel)[0].to_dict()
 
@@ -249,16 +269,16 @@ def build_app(chat: ChatApp, *, concurrency: int = CONCURRENCY, secret: str | No
                 gr.HTML(PANEL_HINT, elem_id="section", container=False)
                 gr.HTML(browse_html(chat.sections, chat.whole_section), elem_id="browse", container=False)
 
-        def submit(message: str, state: ChatState):
-            state, _ = chat.respond(message, state)
+        def submit(message: str, state: ChatState, request: gr.Request):
+            state, _ = chat.respond(message, state, client=client_of(request))
             return list(state.messages), "", state, state.to_saved()
 
-        def example(state: ChatState, evt: gr.SelectData):
+        def example(state: ChatState, evt: gr.SelectData, request: gr.Request):
             value = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value)
-            return submit(value, state)
+            return submit(value, state, request)
 
-        def follow_up(state: ChatState, evt: gr.SelectData):
-            return submit(str(evt.value), state)
+        def follow_up(state: ChatState, evt: gr.SelectData, request: gr.Request):
+            return submit(str(evt.value), state, request)
 
         def like(state: ChatState, evt: gr.LikeData):
             liked = evt.liked if isinstance(evt.liked, bool) else None

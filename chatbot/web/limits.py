@@ -40,13 +40,15 @@ _logged: ContextVar[bool] = ContextVar("logged", default=False)
 
 
 def app_kwargs(routes: Sequence = ()) -> dict:
-    """Settings for Gradio's FastAPI app: the request log and size limit, the limit's reply, and
-    the server's own `routes` (placed before Gradio's)."""
+    """Settings for Gradio's FastAPI app: security headers (`chatbot/headers.py`), the request log
+    and size limit, the limit's reply, and the server's own `routes` (placed before Gradio's)."""
     from starlette.middleware import Middleware
+
+    from .headers import SecurityHeaders
 
     return {
         "exception_handlers": {TooLarge: _too_large},
-        "middleware": [Middleware(OneLineErrors)],
+        "middleware": [Middleware(SecurityHeaders), Middleware(OneLineErrors)],  # the first wraps the rest
         "routes": list(routes),
     }
 

@@ -45,6 +45,12 @@ class Metrics:
             ["kind", "outcome"],
             registry=self.registry,
         )
+        self.limited = Counter(
+            "chatbot_rate_limited",
+            "Questions refused because their client was over its rate limit (throttle.py)",
+            ["channel"],
+            registry=self.registry,
+        )
         self._scraped = _Scraped()
         self.registry.register(self._scraped)
 
@@ -53,6 +59,10 @@ class Metrics:
         self.questions.labels(reason=str(reason), channel=channel).inc()
         self.latency.labels(channel=channel).observe(seconds)
         self.answer_cpu.labels(channel=channel).inc(cpu_seconds)
+
+    def rate_limited(self, channel: str) -> None:
+        """Count one question refused for a client over its rate limit."""
+        self.limited.labels(channel=channel).inc()
 
     def feedback_row(self, kind: str, saved: bool) -> None:
         """Count one row handed to the feedback store (`kind`: question or vote)."""

@@ -2,19 +2,18 @@
 (`CHATBOT_ADMIN_PASSWORD`): without it the route does not exist.
 
 Its own sign-in: every event checks the session's signed-in flag (server-side state a client
-cannot set), a wrong password is refused and logged in one line, and no event is callable through
-the API.
+cannot set), a wrong password is refused and logged in one line, a client that keeps guessing waits
+longer each time (`chatbot/signin.py`), and no event is callable through the API.
 """
 
 # No `from __future__ import annotations`: Gradio reads the handlers' annotations (`gr.SelectData`).
-import hmac
-import logging
 
 from ..answering.render import SEPARATOR, escape
 from ..errors import ChatbotError
 from ..feedback.review import Choice, Review, ReviewItem
+from .signin import SignIn
+from .throttle import client_of
 
-log = logging.getLogger(__name__)
 
 PATH = "admin"
 CHOICES = {
@@ -30,6 +29,7 @@ def add_review_page(demo, review: Review, password: str, labels: dict[str, tuple
     import gradio as gr
 
     private = dict(api_visibility="private")
+    sign_in_check = SignIn(password)  # wrong passwords from one client make it wait, longer each time
     with demo.route("Review", f"/{PATH}", show_in_navbar=False):
         signed_in = gr.State(False)
         items = gr.State([])
@@ -55,10 +55,10 @@ def add_review_page(demo, review: Review, password: str, labels: dict[str, tuple
             result = gr.HTML("", elem_id="admin-result")
 
         def enter(given: str, request: gr.Request):
-            if not hmac.compare_digest((given or "").encode(), password.encode()):
-                host = request.client.host if request and request.client else "?"
-                log.warning("review page: wrong admin password from %s", host)
-                return False, gr.skip(), gr.skip(), "<p role='alert'>Wrong password.</p>", gr.skip(), gr.skip(), [], gr.skip(), ""
+            attempt = sign_in_check.attempt(given, client_of(request))  # logs its one line when not accepted
+            if not attempt.accepted:
+                alert = f"<p role='alert'>{escape(attempt.message())}</p>"
+                return False, gr.skip(), gr.skip(), alert, gr.skip(), gr.skip(), [], gr.skip(), ""
             found = review.queue()
             return True, gr.update(visible=False), gr.update(visible=True), "", *_listed(found), gr.Timer(active=True), ""
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from . import api
 from .limits import mark_logged
+from .throttle import client_of, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,9 @@ class Waiting:
         return max(0, self.taken - int(self.limiter.borrowed_tokens))
 
 
-def server_routes(chat, *, health, metrics, concurrency: int, queue_size: int) -> tuple[list, Waiting]:
-    """The three routes (Starlette routes, for FastAPI's `routes=`) and the lean route's counts."""
+def server_routes(chat, *, health, metrics, concurrency: int, queue_size: int, throttle=None) -> tuple[list, Waiting]:
+    """The three routes (Starlette routes, for FastAPI's `routes=`) and the lean route's counts;
+    `throttle` (a `throttle.RateLimiter`) limits `/v1/ask` per client (429 with `Retry-After`)."""
     import anyio
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
@@ -53,6 +55,16 @@ def server_routes(chat, *, health, metrics, concurrency: int, queue_size: int) -
         return json.dumps(data, ensure_ascii=False).encode()
 
     async def ask(request):
+        wait = throttle.wait(client_of(request)) if throttle is not None else 0.0
+        if wait:
+            mark_logged()  # counted in /metrics, not one log line each: a flood must not flood the log
+            if metrics is not None:
+                metrics.rate_limited("v1")
+            return JSONResponse(
+                {"error": f"too many questions from your address; ask again in {retry_after(wait)} s"},
+                status_code=429,
+                headers={"Retry-After": str(retry_after(wait))},
+            )
         try:
             question, history = _read_ask(await request.body())
         except api.BadRequest as exc:

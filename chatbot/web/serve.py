@@ -20,6 +20,8 @@ from typing import NoReturn
 
 from ..errors import ChatbotError
 from ..settings import Settings
+from . import serve_edges as edges
+from .signin import check_admin_password
 
 SECRET_FILE = ".browser-secret"
 ADMIN_PASSWORD = "CHATBOT_ADMIN_PASSWORD"  # set: the review page is served at /admin
@@ -47,6 +49,7 @@ def register(commands, common: argparse.ArgumentParser) -> None:
         "--queue-size", type=int, default=QUEUE_SIZE, metavar="N", help=f"questions waiting at most (default {QUEUE_SIZE})"
     )
     parser.add_argument("--log-json", action="store_true", help="log one JSON object a line (for a log collector)")
+    edges.add_arguments(parser)
     parser.set_defaults(handler=serve)
 
 
@@ -61,8 +64,11 @@ def serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
     from .logs import use_json_lines
     from .metrics import Metrics
     from .routes import server_routes
+    from .throttle import limiter, trust_forwarded
 
-    settings = settings.with_overrides(feedback_db=args.feedback_db)
+    settings = edges.apply(args, settings.with_overrides(feedback_db=args.feedback_db))
+    password = os.environ.get(ADMIN_PASSWORD, "")
+    check_admin_password(password, variable=ADMIN_PASSWORD)
     if args.port is not None:
         _check_port(args.host, args.port)
     logging.getLogger("uvicorn.error").addFilter(_QuietCancel())
@@ -76,17 +82,18 @@ def serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
         assistant = Assistant.load(settings, build=True, progress=True)
         assistant.warm_up()
         live = LiveAssistant(settings, assistant)  # follows rebuilds of the index folder, by anyone
-        store = FeedbackStore(settings.feedback_db)
-        password = os.environ.get(ADMIN_PASSWORD, "")
+        store = FeedbackStore(settings.feedback_db, retention_days=settings.retention_days)
         review = (Review(live, store), password) if password else None
         metrics = Metrics()
-        chat = ChatApp(live, store, metrics)
+        throttle = limiter(settings.rate_limit, settings.rate_burst)
+        chat = ChatApp(live, store, metrics, throttle)
         demo = build_app(chat, concurrency=args.concurrency, secret=browser_secret(settings.index_dir), review=review)
         health = Health(settings.index_dir, live, store_check=store.ping)
         routes, lean = server_routes(
-            chat, health=health, metrics=metrics, concurrency=args.concurrency, queue_size=args.queue_size
+            chat, health=health, metrics=metrics, concurrency=args.concurrency, queue_size=args.queue_size, throttle=throttle
         )
         metrics.watch(queue_depth=lambda: {"gradio": waiting(demo), "v1": lean.waiting}, build=lambda: build_labels(live))
+        trust_forwarded(settings.trusted_proxies)
         url = launch(
             demo, host=args.host, port=args.port, queue_size=args.queue_size, concurrency=args.concurrency, routes=routes
         )
