@@ -13,9 +13,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from chatbot.feedback import database as db
 from chatbot.answering.live import LiveAssistant
 from chatbot.errors import ChatbotError
+from chatbot.feedback import database as db
 from chatbot.feedback.backup import backup, restore
 from chatbot.feedback.store import FeedbackStore
 from chatbot.web.app import ChatApp, build_app, launch

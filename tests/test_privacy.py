@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from chatbot.feedback import database as db
 from chatbot.answering.answer import ANSWERED, Answer
+from chatbot.feedback import database as db
 from chatbot.feedback.privacy import scrub, scrubbed
 from chatbot.feedback.retention import Retention, cutoff
 from chatbot.feedback.store import FeedbackStore, read_log

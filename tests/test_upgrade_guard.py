@@ -8,8 +8,8 @@ import hashlib
 import pytest
 from sqlalchemy import select, update
 
-from chatbot.feedback import database as db
 from chatbot.answering.answer import ANSWERED, Answer
+from chatbot.feedback import database as db
 from chatbot.feedback.store import FeedbackStore
 from helpers.serve_process import ENV, ROOT
 

@@ -14,7 +14,6 @@ from ..feedback.review import Choice, Review, ReviewItem
 from .signin import SignIn
 from .throttle import client_of
 
-
 PATH = "admin"
 CHOICES = {
     "Answered by a section of the guide": Choice.ANSWERED,
