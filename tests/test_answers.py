@@ -251,7 +251,7 @@ def assert_verbatim_and_cited(answer) -> None:
     cited = {c.marker: c.passage for c in answer.citations}
     for quote in answer.quotes:
         assert quote.text in cited[quote.marker].sentences, quote.text
-        shown = f"- {quote.text}" if quote.item else quote.text
+        shown = f"- {quote.heading + ': ' if quote.heading else ''}{quote.text}" if quote.item else quote.text
         assert (f"{shown} [{quote.marker}]" if quote.cited else shown) in answer.answer
         if quote.item:
             assert f"\n{shown}" in f"\n{answer.answer}"  # a list item on a line of its own
