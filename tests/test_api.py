@@ -187,6 +187,14 @@ def test_v1_ask_answers_exactly_like_ask(client, server, question, history):
     assert data["citations"]
 
 
+def test_v1_ask_returns_a_partly_covered_reply_with_what_is_missing(client, server):
+    question = "Can a medical assistant work in an ambulance?"
+    status, data = post_v1(server, {"question": question})
+    assert status == 200 and data == ask(client, question)
+    assert (data["reason"], data["in_scope"], data["missing"]) == ("partial", True, ["ambulance"])
+    assert data["answer"].startswith(data["caveat"]) and data["citations"]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [

@@ -357,6 +357,21 @@ def test_declines_are_one_sentence_with_at_most_two_near_sections(page):
     screenshot(page, "decline")
 
 
+def test_a_partly_covered_reply_shows_its_caveat_first_apart_from_the_answer(sized):
+    ask(sized, "Can a medical assistant work in an ambulance?")
+    reply = sized.locator("#chat .reply-card").last
+    caveat = reply.locator(".caveat")
+    assert "partial" in reply.get_attribute("class")
+    assert caveat.is_visible() and "doesn't mention “ambulance”" in caveat.inner_text()
+    first = reply.evaluate("el => el.querySelector('.caveat, .reply').className")
+    assert first == "caveat", "the caveat comes before the quotes"
+    colours = caveat.evaluate("el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).borderLeftStyle]")
+    plain = reply.locator(".reply").evaluate("el => getComputedStyle(el).backgroundColor")
+    assert colours[0] != plain and colours[1] == "solid", "the caveat is set apart from the quoted answer"
+    assert reply.locator(".reply button.cite").count() >= 1
+    screenshot(sized, "partial")
+
+
 def test_the_guide_is_browsed_by_part(page):
     parts = page.locator("#browse li.part")
     assert parts.count() >= 8

@@ -238,7 +238,8 @@ def test_quality_on_our_labeled_questions_holds(assistant):
 
 NEAR_MISSES = Path(__file__).parent / "fixtures" / "questions-nearmiss.jsonl"
 # Near-miss and health questions (another writer, who saw neither the bank nor the code): most near
-# misses are declined, every health question gets a safety reply, answerable neighbours are not declined.
+# misses are declined or shown as partly covered naming what is missing, every health question gets
+# a safety reply, answerable neighbours are not declined.
 NEAR_MISS_DECLINED = 0.70
 
 
@@ -248,7 +249,37 @@ def test_near_misses_are_declined_and_health_questions_get_a_safety_reply(assist
     near = [i for i in items if i["kind"] == "out_of_scope"]
     health = [i for i in items if i["kind"] in ("medical", "emergency")]
     answerable = [i for i in items if i["answer_contains"]]
-    declined = [i["id"] for i in near if not answers[i["id"]].in_scope]
-    assert len(declined) / len(near) >= NEAR_MISS_DECLINED, [i["question"] for i in near if answers[i["id"]].in_scope]
+    honest = [i["id"] for i in near if not answers[i["id"]].in_scope or answers[i["id"]].missing]
+    assert len(honest) / len(near) >= NEAR_MISS_DECLINED, [i["question"] for i in near if i["id"] not in honest]
     assert {i["question"]: str(answers[i["id"]].reason) for i in health if not answers[i["id"]].reason.is_safety} == {}
     assert [i["question"] for i in answerable if not answers[i["id"]].in_scope] == []
+
+
+REAL = Path(__file__).parent / "fixtures" / "questions-real.jsonl"  # harvested verbatim from public pages
+FOLLOW_UPS = Path(__file__).parent / "fixtures" / "questions-followups.jsonl"
+# Bars a little under what was measured (docs/evaluation.md); the targets are higher.
+REAL_BARS = {"answer@1": 0.70, "hit@3": 0.75, "declined_unanswerable": 0.70}
+REAL_CEILINGS = {"false_decline": 0.05, "partial": 0.12, "full_unanswerable": 0.30}
+FOLLOW_UP_BARS = {"answer@1": 0.70, "hit@3": 0.85, "declined_unanswerable": 0.80}
+
+
+def test_quality_on_real_questions_holds(assistant):
+    overall = evaluate(REAL, assistant=assistant)[0]["overall"]
+    assert {m: overall[m] for m, bar in REAL_BARS.items() if overall[m] < bar} == {}
+    assert {m: overall[m] for m, ceiling in REAL_CEILINGS.items() if overall[m] > ceiling} == {}
+
+
+def test_follow_ups_are_read_with_the_turn_they_lean_on(assistant):
+    overall = evaluate(FOLLOW_UPS, assistant=assistant)[0]["overall"]
+    assert {m: overall[m] for m, bar in FOLLOW_UP_BARS.items() if overall[m] < bar} == {}
+
+
+@pytest.mark.parametrize("path", [REAL, FOLLOW_UPS])
+def test_the_new_labeled_sets_are_well_formed(path):
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    guide = (Path(__file__).parents[1] / "corpus" / "medical-assistant-guide.md").read_text(encoding="utf-8")
+    assert len({i["id"] for i in items}) == len(items) >= 70
+    for item in items:
+        assert all(gold in guide for gold in item["answer_contains"]), item["id"]
+        assert all(text in guide for text in item.get("nearby_contains", [])), item["id"]
+        assert all(term.lower() in item["question"].lower() for term in item.get("missing", [])), item["id"]

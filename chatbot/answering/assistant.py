@@ -119,7 +119,9 @@ class Assistant:
         language = other_language(query.focus)
         if language:
             notice = " ".join(filter(None, [notice, LANGUAGE_NOTICE]))
-        missing = tuple(dict.fromkeys(places + self.index.terms.missing(query.own, self.index.encoder.encode, query.focus)))
+        missing = tuple(
+            dict.fromkeys(places + self.index.terms.missing(query.own, self.index.encoder.encode, query.focus, ranking.vector))
+        )
         near = ranking.confidence >= self.index.tuning.near_section
         outcome = settle(decision, selection, missing, near=near, figure=figure_words(query.focus))
         if elsewhere and asks_rules(query.interpreted_as):  # a general answer could be read as that state's rule

@@ -36,6 +36,7 @@ class Ranking:
     quote_scores: dict[int, float]  # the same for the message's own question (differs for follow-ups)
     bank_sims: np.ndarray  # cosine of the question with every bank question
     confidence: float  # best fused score
+    vector: np.ndarray  # the vector of the message's own question (`Query.own`)
     timings_ms: dict[str, float]
 
 
@@ -121,6 +122,7 @@ class Retriever:
             sentence_scores=dict(zip(rows.tolist(), sims.tolist())),
             quote_scores=dict(zip(rows.tolist(), own_sims.tolist())),
             bank_sims=bank_sims,
+            vector=vectors[-1],
             confidence=float(fused.max()) if len(fused) else 0.0,
             timings_ms=timings,
         )

@@ -3,8 +3,8 @@
 A candidate is a content word of the question (as read: typos corrected) whose stem the guide
 never uses, or an abbreviation whose spelled-out words the guide does not all use ("LPN": licensed
 practical nurse). Whether it names something the guide does not cover ("ambulance", "CCMA", a
-made-up word) or is a harmless paraphrase ("paycheck", "gig") is a logistic model over five
-features, fitted at build time on the bank: the near misses' labeled
+made-up word) or is a harmless paraphrase ("paycheck", "gig") is a logistic model over six
+features (FEATURES), fitted at build time on the bank: the near misses' labeled
 `missing` words are the positives, every candidate of an answered question a negative. Its
 threshold is fitted by cross-validation over the bank's voices, flagging at most
 `FALSE_FLAG_BOUND` of held-out answered questions.
@@ -25,7 +25,9 @@ from ..guide.text import STOPWORDS, raw_words, stems, tokens
 
 TERMS = "terms.json"
 TERM_VECTORS = "terms.npy"
-FEATURES = ("guide_similarity", "rarity", "centrality", "bank_seen", "capitalized")
+FEATURES = ("guide_similarity", "rarity", "centrality", "bank_seen", "capitalized", "english_like")
+WORD_CACHE = 20_000  # word vectors kept; the cache starts afresh past this
+ENGLISH_WORDS = 60_000  # the commonest English words a word unknown to English is compared with
 FALSE_FLAG_BOUND = 0.05  # share of answered bank questions (held out) allowed a flagged word
 
 Encode = Callable[[list[str]], np.ndarray]
@@ -36,6 +38,30 @@ def _zipf():
     from wordfreq import zipf_frequency
 
     return zipf_frequency
+
+
+@lru_cache(maxsize=1)
+def _english_by_length() -> dict[int, list[str]]:
+    from wordfreq import top_n_list
+
+    out: dict[int, list[str]] = {}
+    for word in top_n_list("en", ENGLISH_WORDS):
+        if word.isalpha():
+            out.setdefault(len(word), []).append(word)
+    return out
+
+
+def english_like(word: str) -> float:
+    """1 for an English word; for one English never uses, its likeness (0–1) to the nearest common
+    English word of about its length: a typo ("clinc") is near one, a made-up word ("blorbix") is not."""
+    if _zipf()(word, "en") > 0:
+        return 1.0
+    from rapidfuzz import fuzz, process
+
+    words = _english_by_length()
+    pool = [w for n in range(len(word) - 2, len(word) + 3) for w in words.get(n, ())]
+    best = process.extractOne(word, pool, scorer=fuzz.ratio) if pool else None
+    return best[1] / 100 if best else 0.0
 
 
 def rarity(word: str) -> float:
@@ -81,6 +107,7 @@ class TermModel:
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32), repr=False)
     fitted_on: str = "not fitted"
     cv: dict[str, float] = field(default_factory=dict)
+    _vectors: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)  # words already encoded
 
     def features(
         self, words: Sequence[str], word_vectors: np.ndarray, question_vector: np.ndarray, typed: str = ""
@@ -96,6 +123,7 @@ class TermModel:
                 word_vectors @ question_vector,
                 [float(bool(stems([w]) & self.seen_stems)) for w in words],
                 [float(capitalized(w, typed)) for w in words],
+                [english_like(w) for w in words],
             ]
         ).astype(np.float32)
 
@@ -104,22 +132,29 @@ class TermModel:
             return np.zeros(len(x))
         return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coefficients) + self.intercept)))
 
-    def scored(self, text: str, encode: Encode, typed: str = "") -> list[tuple[str, float]]:
-        """Every candidate word of `text` (a question as read; `typed`, as typed) with the probability
-        that it names something the guide lacks."""
+    def scored(
+        self, text: str, encode: Encode, typed: str = "", vector: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
+        """Every candidate word of `text` (a question as read; `typed`, as typed; `vector`, its vector
+        when already encoded) with the probability that it names something the guide lacks."""
         words = candidates(text, self.guide_stems, typed)
         if not words or not self.coefficients:
             return [(w, 0.0) for w in words]
-        vectors = encode([*words, text])
-        return list(zip(words, self.probabilities(self.features(words, vectors[:-1], vectors[-1], typed)).tolist()))
+        new = [w for w in words if w not in self._vectors] + ([text] if vector is None else [])
+        if len(self._vectors) > WORD_CACHE:
+            self._vectors.clear()
+        self._vectors.update(zip(new, encode(new)) if new else ())
+        question = self._vectors.pop(text) if vector is None else vector
+        word_vectors = np.vstack([self._vectors[w] for w in words])
+        return list(zip(words, self.probabilities(self.features(words, word_vectors, question, typed)).tolist()))
 
-    def missing(self, text: str, encode: Encode, typed: str = "") -> tuple[str, ...]:
+    def missing(self, text: str, encode: Encode, typed: str = "", vector: np.ndarray | None = None) -> tuple[str, ...]:
         """The words the guide never mentions, as typed, adjacent ones joined ("purple ribbon")."""
-        flagged = {w for w, p in self.scored(text, encode, typed) if p >= self.threshold}
+        flagged = {w for w, p in self.scored(text, encode, typed, vector) if p >= self.threshold}
         return phrases(typed or text, flagged)
 
     def save(self, folder: Path) -> None:
-        data = {k: v for k, v in asdict(self).items() if k != "vectors"}
+        data = {k: v for k, v in asdict(self).items() if k not in ("vectors", "_vectors")}
         data["guide_stems"], data["seen_stems"] = sorted(self.guide_stems), sorted(self.seen_stems)
         (folder / TERMS).write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
         np.save(folder / TERM_VECTORS, np.asarray(self.vectors, dtype=np.float32), allow_pickle=False)
