@@ -13,6 +13,9 @@ from chatbot.guide.bank import load_bank
 from chatbot.guide.bank_edit import add_questions, guide_sections
 from conftest import BANK, GUIDE
 
+LINES = len(BANK.read_text(encoding="utf-8").splitlines())  # the real bank's lines, read at run time
+QUESTIONS = sum('"question"' in line for line in BANK.read_text(encoding="utf-8").splitlines())  # its marks hold none
+
 SALARY = ("Career Outlook and Salary in the U.S.", "Salary Range")
 HOSPITALS = ("Work Settings for Medical Assistants", "Hospitals")
 GOOD = {
@@ -76,12 +79,12 @@ def test_a_good_line_is_appended_without_its_suggestion_and_the_bank_still_loads
     status, out, err = bank_add(corpus, write_lines(tmp_path / "new.jsonl", candidate), capsys)
 
     assert (status, err) == (0, "")
-    assert "added 1 question to" in out and "(883 in the bank)" in out
+    assert "added 1 question to" in out and f"({QUESTIONS + 1} in the bank)" in out
     after = (corpus / BANK.name).read_bytes()
     assert after.startswith(before)
     assert json.loads(after[len(before) :]) == GOOD  # one line, the bank's own form: no "suggested", no null reason
     bank = load_bank(corpus, guide_sections(corpus))
-    assert len(bank) == 883 and bank[-1].question == GOOD["question"] and bank[-1].section == SALARY
+    assert len(bank) == QUESTIONS + 1 and bank[-1].question == GOOD["question"] and bank[-1].section == SALARY
 
 
 def test_a_dry_run_checks_and_writes_nothing(corpus, tmp_path):
@@ -95,7 +98,7 @@ def test_a_bank_without_a_final_newline_gets_one_before_the_new_line(corpus, tmp
     bank = corpus / BANK.name
     bank.write_bytes(bank.read_bytes().rstrip(b"\n"))
     add_questions(corpus, write_lines(tmp_path / "new.jsonl", GOOD))
-    assert len(load_bank(corpus, guide_sections(corpus))) == 883
+    assert len(load_bank(corpus, guide_sections(corpus))) == QUESTIONS + 1
 
 
 @pytest.mark.parametrize("where", ["bank", "file"])
@@ -119,7 +122,7 @@ def test_adding_to_an_invalid_bank_is_refused(corpus, tmp_path, capsys):
     bank.write_text(bank.read_text(encoding="utf-8") + '{"question": "broken"}\n', encoding="utf-8")
     before = bank.read_bytes()
     status, _, err = bank_add(corpus, write_lines(tmp_path / "new.jsonl", GOOD), capsys)
-    assert status == 1 and f"{bank}:883" in err
+    assert status == 1 and f"{bank}:{LINES + 1}" in err
     assert bank.read_bytes() == before
 
 
@@ -139,7 +142,7 @@ def test_bank_check_reports_a_deliberately_mislabeled_line(real_settings, corpus
     mislabeled = found[f"{bank}:387"]
     assert mislabeled["kind"] == "section" and mislabeled["cited"] == list(SALARY)
     assert mislabeled["label"]["subsection"] == "Hospitals" and mislabeled["new"] is False
-    assert report["questions"] == 882 and report["agree"] + sum(report["disagree"].values()) == 882
+    assert report["questions"] == QUESTIONS and report["agree"] + sum(report["disagree"].values()) == QUESTIONS
     assert "corpus changed since the index was built" in report["note"]  # the index predates the edited bank
     assert "fitted" in report["header"]
 
@@ -154,4 +157,4 @@ def test_bank_check_on_an_invalid_bank_is_one_error_line(corpus, capsys, tmp_pat
     bank = corpus / BANK.name
     bank.write_text(bank.read_text(encoding="utf-8") + "[]\n", encoding="utf-8")
     assert main(["bank", "check", "--corpus", str(corpus), "--index", str(tmp_path / "none")]) == 1
-    assert capsys.readouterr().err == f"error: {bank}:883: not a JSON object; each line of a question bank is one\n"
+    assert capsys.readouterr().err == f"error: {bank}:{LINES + 1}: not a JSON object; each line of a question bank is one\n"

@@ -78,6 +78,9 @@ def test_manifest_records_model_corpus_chunker_and_files(tiny_settings, tiny_mod
         "bank.npy",
         "bm25.npz",
         "glossary.json",
+        "terms.json",
+        "terms.npy",
+        "context.json",
     }
     assert manifest.query_encoder == "onnx"
     assert manifest.passages == len(passages) == report.passages == 4

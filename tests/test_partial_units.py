@@ -47,7 +47,7 @@ def selection(quotes=(("MAs need many skills.", INTRO),), shortfall=None) -> Sel
         (Reason.NOT_IN_GUIDE, (), True, None, Reason.NOT_IN_GUIDE),  # nothing named: a decline with near sections
         (Reason.NOT_IN_GUIDE, (), False, None, Reason.NOT_IN_GUIDE),  # nothing near: a flat decline
         (Reason.OTHER_TOPIC, (), True, None, Reason.OTHER_TOPIC),
-        (Reason.OTHER_TOPIC, ("ambulance",), True, None, Reason.PARTIAL),
+        (Reason.OTHER_TOPIC, ("laptop",), True, None, Reason.OTHER_TOPIC),  # another topic is declined
         (Reason.MEDICAL, ("bp",), True, None, Reason.MEDICAL),
     ],
 )
@@ -89,7 +89,7 @@ def test_a_fitted_term_model_flags_words_above_its_threshold():
     vectors = {"blorbix": [1, 0], "badge": [0.6, 0.8], "the blorbix badge": [0.8, 0.6]}
     encode = lambda texts: np.array([vectors[t] for t in texts], dtype=np.float32)  # noqa: E731
     # weight only centrality (cosine with the question): blorbix 0.8, badge 0.96
-    model = TermModel(coefficients=(0.0, 0.0, 10.0, 0.0, 0.0), intercept=-9.0, threshold=0.5, vectors=np.zeros((0, 2)))
+    model = TermModel(coefficients=(0.0, 0.0, 10.0, 0.0, 0.0, 0.0), intercept=-9.0, threshold=0.5, vectors=np.zeros((0, 2)))
     assert model.missing("the blorbix badge", encode) == ("badge",)
 
 

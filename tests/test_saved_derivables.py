@@ -27,8 +27,8 @@ def labelled_questions(paths=(BANK, *FIXTURES)) -> list[str]:
     questions = []
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                questions.append(json.loads(line)["question"])
+            if line.strip() and "question" in (item := json.loads(line)):  # a bank's housekeeping marks hold none
+                questions.append(item["question"])
     return questions
 
 

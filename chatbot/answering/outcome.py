@@ -41,7 +41,7 @@ def settle(decision: Decision, selection: Selection, missing: tuple[str, ...], *
         return Outcome(decision.reason if not decision.answers else Reason.NOT_IN_GUIDE)
     if decision.answers and selection.in_scope and not missing:
         return Outcome(Reason.ANSWERED)
-    career = decision.reason in (Reason.NOT_IN_GUIDE, Reason.OTHER_TOPIC)  # never a medical or emergency question
+    career = decision.reason is Reason.NOT_IN_GUIDE  # not another topic, never a medical or emergency question
     if missing and (decision.answers or (near and career)):
         return Outcome(Reason.PARTIAL, MISSING_REPLY.format(terms=_joined(missing)), missing)
     if not decision.answers:

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from ..answering.assistant import Assistant
 from ..guide.bank import BankQuestion, bank_files, load_bank
 from ..guide.bank_edit import guide_sections
+from ..guide.reasons import Reason
 from ..settings import Settings
 from .triage import current_assistant
 
@@ -29,7 +30,7 @@ HEADER = (
 
 
 class Disagreement(StrEnum):
-    DECLINED = "declined"  # answered in the bank, declined by the index
+    DECLINED = "declined"  # answered in the bank, declined (or shown as only partly covered) by the index
     ANSWERED = "answered"  # not answered in the bank, answered by the index
     SECTION = "section"  # answered, but its first citation is not the labeled section
 
@@ -121,9 +122,10 @@ def disagreements(assistant: Assistant, bank: Iterable[BankQuestion], seen: set[
         first = answer.citations[0].passage.section if answer.citations else ()
         if not first and answer.passages and not answer.reason.is_safety:
             first = answer.passages[0].passage.section
-        if question.answered and not answer.in_scope:
+        full = answer.reason is Reason.ANSWERED  # a partly covered reply says what the guide lacks
+        if question.answered and not full:
             kind = Disagreement.DECLINED
-        elif not question.answered and answer.in_scope:
+        elif not question.answered and full:
             kind = Disagreement.ANSWERED
         elif question.answered and first[: len(question.section)] != question.section:
             kind = Disagreement.SECTION

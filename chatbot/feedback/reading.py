@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, and_, case, desc, func, literal, select
+from sqlalchemy import Connection, and_, case, desc, func, literal, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..answering.answer import EMPTY, GREETING, THANKS
+from ..answering.answer import EMPTY, GREETING, PARTIAL, THANKS
 from ..errors import ChatbotError
 from . import database as db
 
@@ -65,8 +65,8 @@ class LoggedQuestion:
 
     @property
     def declined(self) -> bool:
-        """Declined as a failure of the guide (small talk and empty messages are not)."""
-        return not self.in_scope and self.reason not in NOT_DECLINED
+        """Declined or only partly covered, a gap of the guide (small talk and empty messages are not)."""
+        return (not self.in_scope and self.reason not in NOT_DECLINED) or self.reason == PARTIAL
 
     @property
     def disliked(self) -> bool:
@@ -78,7 +78,7 @@ def summarize(path: str | Path, *, limit: int = 10) -> Summary:
     database = db.locate(path)
     shown = database.path or str(database)
     q, v = db.questions.c, db.votes.c
-    declined = and_(q.in_scope == 0, q.reason.not_in(NOT_DECLINED))
+    declined = or_(and_(q.in_scope == 0, q.reason.not_in(NOT_DECLINED)), q.reason == PARTIAL)
     key = func.lower(func.trim(q.question))
     with _reading(database) as connection:
         if connection is None:

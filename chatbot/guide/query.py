@@ -35,6 +35,8 @@ ABBREVIATIONS: dict[str, str] = {
     "ehr": "electronic health records EHR",
     "emr": "electronic health records EHR",
     "ged": "GED high school diploma",
+    "cert": "certification",
+    "certs": "certifications",
     "hs": "high school",
     "bls": "Bureau of Labor Statistics BLS",
     "aama": "American Association of Medical Assistants AAMA",

@@ -27,11 +27,11 @@ def fit_terms(
     from sklearn.linear_model import LogisticRegression
 
     guide_stems = frozenset(stems(sorted(guide_words)))
-    vocabulary = sorted(w for w in guide_words if w.isalpha() and len(w) > 2)
-    base = TermModel(guide_stems=guide_stems, vectors=encode(vocabulary) if vocabulary else np.zeros((0, 1)))
     rows = _rows(bank, texts, guide_stems)
     if sum(label for *_, label in rows) < MIN_POSITIVES:
-        return TermModel(guide_stems=guide_stems, vectors=base.vectors, fitted_on="not fitted: too few labeled missing words")
+        return TermModel(guide_stems=guide_stems, fitted_on="not fitted: too few labeled missing words")
+    vocabulary = sorted(w for w in guide_words if w.isalpha() and len(w) > 2)
+    base = TermModel(guide_stems=guide_stems, vectors=encode(vocabulary) if vocabulary else np.zeros((0, 1)))
     words = sorted({w for _, w, _ in rows})
     word_vectors = dict(zip(words, encode(words)))
     folds = sorted({q.voice for q in bank})

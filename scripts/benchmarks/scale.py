@@ -103,6 +103,8 @@ def _large_rank(guide_index, passages: list, headings: np.ndarray, built: dict, 
             tuning=guide_index.tuning,
             lexical=lexical,
             glossary=glossary,
+            terms=guide_index.terms,
+            context=guide_index.context,
             _encoder=guide_index.encoder,
         )
         start = time.perf_counter()
