@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..guide.chunking import Passage, list_units
-from .embedding import Encoder, resolve_model
 from ..errors import REBUILD_HINT, IndexCorruptError, IndexError_, IndexMissingError, IndexStaleError
+from ..guide.chunking import Passage, list_units
 from ..guide.glossary import GLOSSARY, Glossary
+from ..settings import Settings
+from .embedding import Encoder, resolve_model
 from .lexical import LEXICAL, LexicalIndex
 from .manifest import Manifest, file_sha256, read_manifest, rebuild_hint, staleness
 from .neighbours import BANK_QUESTIONS, BANK_VECTORS, BankKeys, read_bank_keys
-from ..settings import Settings
 from .tuning import Tuning
 
 log = logging.getLogger(__name__)
