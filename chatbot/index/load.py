@@ -178,7 +178,8 @@ def open_build(folder: Path, manifest: Manifest, *, hint: str = REBUILD_HINT) ->
 
 def load_query_encoder(folder: Path, manifest: Manifest) -> Encoder:
     """The encoder the build exported (ONNX), or sentence-transformers when export was not possible."""
-    from .embedding import OnnxEncoder, SentenceTransformerEncoder
+    from .onnx_encoder import OnnxEncoder
+    from .torch_encoder import SentenceTransformerEncoder
 
     if manifest.query_encoder == "onnx":
         try:
