@@ -10,7 +10,7 @@ import pytest
 from chatbot.answering.answer import ANSWERED, EMPTY, NOT_IN_GUIDE
 from chatbot.answering.render import answer_html, browse_html, earlier_questions, user_html, user_text
 from chatbot.feedback.store import FeedbackStore, summarize
-from chatbot.web.app import SAVED_MESSAGES, ChatApp, ChatState
+from chatbot.web.chat import SAVED_MESSAGES, ChatApp, ChatState
 
 SALARY = ("Career Outlook and Salary in the U.S.", "Salary Range")
 PROGRAM_LENGTH = ("Education and Training Path For Becoming a Medical Assistant", "Program Length")
@@ -142,7 +142,7 @@ def test_the_conversation_kept_in_the_browser_round_trips_and_is_bounded():
 def test_the_saved_conversation_stays_under_its_byte_budget():
     import json
 
-    from chatbot.web.app import SAVED_BYTES
+    from chatbot.web.chat import SAVED_BYTES
 
     messages = tuple({"role": r, "content": "x" * 9_000} for r in ["user", "assistant"] * 20)
     saved = ChatState(messages).to_saved()
@@ -150,9 +150,9 @@ def test_the_saved_conversation_stays_under_its_byte_budget():
 
 
 def test_a_session_keeps_a_bounded_conversation(chat, monkeypatch):
-    import chatbot.web.app
+    import chatbot.web.chat
 
-    monkeypatch.setattr(chatbot.web.app, "SHOWN_MESSAGES", 4)
+    monkeypatch.setattr(chatbot.web.chat, "SHOWN_MESSAGES", 4)
     state = ChatState()
     for question in ("hi", "How much do MAs earn?", "thanks"):
         state, _ = chat.respond(question, state)

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from chatbot.answering.answer import ANSWERED, GREETING, MEDICAL_ADVICE, NOT_IN_GUIDE, Answer, Citation
 from chatbot.cli.commands import main
 from chatbot.errors import ChatbotError
-from chatbot.feedback import store as feedback
+from chatbot.feedback import writer
 from chatbot.feedback.database import locate
 from chatbot.feedback.store import FeedbackStore, format_summary, summarize
 from chatbot.guide.chunking import Passage
@@ -186,7 +186,7 @@ def test_a_feedback_file_from_before_comments_is_upgraded_and_still_summarised(t
 @pytest.fixture()
 def quick_retry(monkeypatch):
     """One try at the file's lock waits 0.1 s instead of 1 s (as many tries, in less time)."""
-    monkeypatch.setattr(feedback, "BUSY_SECONDS", 0.1)
+    monkeypatch.setattr(writer, "BUSY_SECONDS", 0.1)
 
 
 def hold_lock(path) -> sqlite3.Connection:

@@ -14,7 +14,7 @@ from chatbot.answering.live import LiveAssistant
 from chatbot.feedback.store import FeedbackStore
 from chatbot.index.build import build_index
 from chatbot.index.load import CURRENT, live_folder
-from chatbot.web.app import ChatApp
+from chatbot.web.chat import ChatApp
 from chatbot.web.logs import JsonLines
 from chatbot.web.metrics import Metrics
 from helpers.app_server import running_app

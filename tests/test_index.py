@@ -12,8 +12,8 @@ import pytest
 
 from chatbot.guide.chunking import CHUNKER_VERSION, chunk_documents
 from chatbot.guide.corpus import load_corpus
-from chatbot.index.build import GENERIC_HEADING_MAX, build_index, ensure_index
-from chatbot.index.embedding import OnnxEncoder, SentenceTransformerEncoder, resolve_model
+from chatbot.index.build import build_index, ensure_index
+from chatbot.index.embedding import resolve_model
 from chatbot.index.load import (
     CURRENT,
     VERIFIED,
@@ -24,6 +24,9 @@ from chatbot.index.load import (
     read_manifest,
     sentence_embed_texts,
 )
+from chatbot.index.onnx_encoder import OnnxEncoder
+from chatbot.index.steps import GENERIC_HEADING_MAX
+from chatbot.index.torch_encoder import SentenceTransformerEncoder
 from helpers.tiny_corpus import FILES
 
 PROBES = [

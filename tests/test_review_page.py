@@ -19,7 +19,8 @@ from test_browser import CHROMIUM, CHROMIUM_ARGS
 from chatbot.answering.live import LiveAssistant
 from chatbot.feedback.review import Review
 from chatbot.feedback.store import FeedbackStore
-from chatbot.web.app import ChatApp, build_app, launch
+from chatbot.web.app import build_app, launch
+from chatbot.web.chat import ChatApp
 from helpers.app_server import free_port
 
 pytestmark = [

@@ -14,9 +14,9 @@ from chatbot.guide.corpus import load_corpus
 from chatbot.guide.glossary import GLOSSARY, Glossary
 from chatbot.guide.places import states_named
 from chatbot.guide.query import Reader
-from chatbot.index.embedding import OnnxEncoder, _batches
 from chatbot.index.lexical import LEXICAL, LexicalIndex
 from chatbot.index.load import live_folder, load_index
+from chatbot.index.onnx_encoder import OnnxEncoder, _batches
 from conftest import BANK, ROOT
 
 FIXTURES = sorted((ROOT / "tests" / "fixtures").glob("questions*.jsonl"))

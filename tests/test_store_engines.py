@@ -15,7 +15,8 @@ from chatbot.answering.answer import ANSWERED, NOT_IN_GUIDE, Answer
 from chatbot.cli.commands import main
 from chatbot.errors import ChatbotError
 from chatbot.feedback import database
-from chatbot.feedback.store import FeedbackStore, Outage, read_log, summarize
+from chatbot.feedback.outage import Outage
+from chatbot.feedback.store import FeedbackStore, read_log, summarize
 
 # The schema before versions: questions and votes without comments (the first release).
 FIRST_SCHEMA = """

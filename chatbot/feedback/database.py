@@ -32,6 +32,8 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
@@ -82,6 +84,10 @@ counters = Table(
     Column("next_id", Integer, nullable=False),
 )
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+
+# The rows the store writes: a question, a vote (replacing an earlier one), a withdrawn vote.
+QUESTION, VOTE, UNVOTE = "question", "vote", "unvote"
+QUESTION_COLUMNS = ("id", "asked_at", "channel", "question", "interpreted_as", "in_scope", "reason", "answer", "sections")
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,36 @@ def reserve_ids(connection: Connection, count: int) -> range:
         update(counters).where(counters.c.name == "questions").values(next_id=start + count).returning(counters.c.next_id)
     ).scalar_one()
     return range(end - count, end)
+
+
+def write_row(connection: Connection, kind: str, values: tuple) -> None:
+    """Write one row of the store: a question (`QUESTION_COLUMNS`), a vote (question id, voted_at,
+    liked, comment; it replaces an earlier vote) or a withdrawn vote (question id)."""
+    question_id = values[0]
+    if kind == QUESTION:
+        connection.execute(questions.insert().values(**dict(zip(QUESTION_COLUMNS, values))))
+    elif kind == VOTE:
+        voted_at, liked, comment = values[1:]
+        insert = (postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert)(votes)
+        connection.execute(
+            insert.values(question_id=question_id, voted_at=voted_at, liked=liked, comment=comment).on_conflict_do_update(
+                index_elements=[votes.c.question_id],
+                set_=dict(voted_at=voted_at, liked=liked, comment=comment),
+            )
+        )
+    else:
+        connection.execute(votes.delete().where(votes.c.question_id == question_id))
+
+
+def file_identity(path: Path | None) -> tuple[int, int] | None:
+    """What tells a file from its replacement: (device, inode), or None when it is gone."""
+    if path is None:
+        return None
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def unreachable(error: Exception) -> bool:

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..guide.bank import BankQuestion
-from .context import TURNS, ContextModel, Encode, lean_features, turn_features
 from ..guide.conversations import Conversation
+from .context import TURNS, ContextModel, Encode, lean_features, turn_features
 
 STRENGTHS = (0.1, 0.3, 1.0, 3.0)  # inverse regularization tried for the lean model
 THRESHOLDS = tuple(float(t) for t in np.round(np.arange(0.2, 0.81, 0.05), 2))

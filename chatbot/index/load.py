@@ -13,16 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..guide.chunking import Passage, list_units
-from .context import CONTEXT, ContextModel
-from .terms import TERM_VECTORS, TERMS, TermModel
-from .embedding import Encoder, resolve_model
 from ..errors import REBUILD_HINT, IndexCorruptError, IndexError_, IndexMissingError, IndexStaleError
+from ..guide.chunking import Passage, list_units
 from ..guide.glossary import GLOSSARY, Glossary
+from ..settings import Settings
+from .context import CONTEXT, ContextModel
+from .embedding import Encoder, resolve_model
 from .lexical import LEXICAL, LexicalIndex
 from .manifest import Manifest, file_sha256, read_manifest, rebuild_hint, staleness
 from .neighbours import BANK_QUESTIONS, BANK_VECTORS, BankKeys, read_bank_keys
-from ..settings import Settings
+from .terms import TERM_VECTORS, TERMS, TermModel
 from .tuning import Tuning
 
 log = logging.getLogger(__name__)
@@ -190,7 +190,8 @@ def open_build(folder: Path, manifest: Manifest, *, hint: str = REBUILD_HINT) ->
 
 def load_query_encoder(folder: Path, manifest: Manifest) -> Encoder:
     """The encoder the build exported (ONNX), or sentence-transformers when export was not possible."""
-    from .embedding import OnnxEncoder, SentenceTransformerEncoder
+    from .onnx_encoder import OnnxEncoder
+    from .torch_encoder import SentenceTransformerEncoder
 
     if manifest.query_encoder == "onnx":
         try:

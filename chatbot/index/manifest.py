@@ -7,14 +7,14 @@ import shlex
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from ..errors import REBUILD_HINT, CorpusError, IndexCorruptError, IndexStaleError
 from ..guide.bank import bank_files
 from ..guide.chunking import CHUNKER_VERSION
 from ..guide.conversations import conversation_files
 from ..guide.corpus import corpus_files
-from .embedding import resolve_model
-from ..errors import REBUILD_HINT, CorpusError, IndexCorruptError, IndexStaleError
-from .hashing import file_sha256
 from ..settings import Settings
+from .embedding import resolve_model
+from .hashing import file_sha256
 
 FORMAT_VERSION = 9  # 7: near_section in the tuning; 8: BM25 and the glossary are saved by the build; 9: the missing-term model
 MANIFEST = "manifest.json"

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .lexical import LexicalIndex
 from ..guide.query import Query
+from .lexical import LexicalIndex
 
 if TYPE_CHECKING:
     from .load import LoadedIndex

@@ -132,9 +132,7 @@ class TermModel:
             return np.zeros(len(x))
         return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coefficients) + self.intercept)))
 
-    def scored(
-        self, text: str, encode: Encode, typed: str = "", vector: np.ndarray | None = None
-    ) -> list[tuple[str, float]]:
+    def scored(self, text: str, encode: Encode, typed: str = "", vector: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Every candidate word of `text` (a question as read; `typed`, as typed; `vector`, its vector
         when already encoded) with the probability that it names something the guide lacks."""
         words = candidates(text, self.guide_stems, typed)

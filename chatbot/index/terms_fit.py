@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..guide.bank import BankQuestion
-from .terms import FALSE_FLAG_BOUND, Encode, TermModel, candidates
 from ..guide.text import stems, tokens
+from .terms import FALSE_FLAG_BOUND, Encode, TermModel, candidates
 
 MIN_POSITIVES = 10  # labeled missing words needed before a model is fitted at all
 

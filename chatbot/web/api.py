@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 
 from ..guide.reasons import Reason
+from .gradio_internals import describe_endpoint
 from .throttle import RateLimited, client_of
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ def register(gr, chat, limits: dict) -> None:
     for fn, extra in ((ask, limits), (sections, {}), (section, {})):
         spec = ENDPOINTS[fn.__name__]
         dependency = gr.api(fn, api_name=fn.__name__, api_description=spec["description"], **extra)
-        _describe(gr, dependency, spec)
+        describe_endpoint(gr, dependency, spec["parameters"], spec["returns"])
 
 
 def _answering(gr, endpoint: str, call):
@@ -153,20 +154,6 @@ def _answering(gr, endpoint: str, call):
         error = gr.Error(str(exc), print_exception=False)
         error.logged = True
         raise error from None
-
-
-def _describe(gr, dependency, spec: dict) -> None:
-    """Give gr.api's generic "1st"/"2nd" parameters their names and descriptions, and the return
-    value its schema."""
-    blocks = gr.context.get_blocks_context()
-    fn = blocks.fns[dependency["id"]]
-    for component, (name, (schema, text)) in zip(fn.inputs, spec["parameters"].items(), strict=True):
-        component.label = name
-        component._api_info = {**schema, "description": text, "additional_description": text}
-    label, schema = spec["returns"]
-    for component in fn.outputs:
-        component.label = label
-        component._api_info = {**schema, "additional_description": schema.get("description", "")}
 
 
 def _kind(value: object) -> str:

@@ -21,6 +21,8 @@ from contextvars import ContextVar
 
 from starlette.exceptions import HTTPException
 
+from .gradio_internals import forget_page, is_unknown_function, wrap_events
+
 log = logging.getLogger(__name__)
 
 # The largest legitimate request is the chat window's: it sends the whole conversation, about
@@ -62,30 +64,27 @@ def guard(demo) -> None:
     """Make every event of `demo` log one line when it fails and keep no copy of its data."""
     import gradio as gr
 
-    process_api = demo.process_api
-    if getattr(process_api, "guarded", False):  # launched before
-        return
+    def wrap(process_api):
+        async def guarded(block_fn, inputs, state=None, *args, **kwargs):
+            try:
+                return await process_api(block_fn, inputs, state, *args, **kwargs)
+            except gr.Error as exc:  # the app's own one-line error (e.g. "No such section")
+                if not getattr(exc, "logged", False):
+                    log.warning("refused %s: %s", _name(block_fn), one_line(exc.message))
+                _logged.set(True)
+                exc.print_exception = False
+                raise
+            except Exception as exc:
+                log.warning("bad request to %s: %s", _name(block_fn), one_line(exc))
+                _logged.set(True)
+                log.debug("bad request to %s", _name(block_fn), exc_info=True)
+                raise gr.Error(f"Could not handle this request: {one_line(exc)}", print_exception=False) from None
+            finally:
+                forget_page(state)  # the page as this session last saw it (deep links only)
 
-    async def guarded(block_fn, inputs, state=None, *args, **kwargs):
-        try:
-            return await process_api(block_fn, inputs, state, *args, **kwargs)
-        except gr.Error as exc:  # the app's own one-line error (e.g. "No such section")
-            if not getattr(exc, "logged", False):
-                log.warning("refused %s: %s", _name(block_fn), one_line(exc.message))
-            _logged.set(True)
-            exc.print_exception = False
-            raise
-        except Exception as exc:
-            log.warning("bad request to %s: %s", _name(block_fn), one_line(exc))
-            _logged.set(True)
-            log.debug("bad request to %s", _name(block_fn), exc_info=True)
-            raise gr.Error(f"Could not handle this request: {one_line(exc)}", print_exception=False) from None
-        finally:
-            if state is not None:
-                state.config_values.clear()  # the page as this session last saw it (deep links only)
+        return guarded
 
-    guarded.guarded = True
-    demo.process_api = guarded
+    wrap_events(demo, wrap)
 
 
 def one_line(exc: BaseException | str) -> str:
@@ -194,9 +193,7 @@ def _content_length(scope) -> int:
 
 
 def _is_lookup(exc: Exception) -> bool:
-    from gradio.route_utils import FnIndexInferError
-
-    return isinstance(exc, LookupError | FnIndexInferError)
+    return isinstance(exc, LookupError) or is_unknown_function(exc)
 
 
 def _name(block_fn) -> str:

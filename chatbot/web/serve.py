@@ -59,7 +59,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
     from ..answering.live import LiveAssistant
     from ..feedback.review import Review
     from ..feedback.store import FeedbackStore
-    from .app import ChatApp, build_app, launch, waiting
+    from .app import build_app, launch
+    from .chat import ChatApp
+    from .gradio_internals import waiting
     from .health import Health
     from .logs import use_json_lines
     from .metrics import Metrics

@@ -61,7 +61,7 @@ if kind == "st":
     from sentence_transformers import SentenceTransformer
     vector = SentenceTransformer(model, device="cpu").encode([question], normalize_embeddings=True)
 else:
-    from chatbot.index.embedding import OnnxEncoder
+    from chatbot.index.onnx_encoder import OnnxEncoder
     vector = OnnxEncoder(Path(folder) / "encoder").encode([question])
 print(index.search(vector, 5)[1][0].tolist())
 """

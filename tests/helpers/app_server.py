@@ -10,7 +10,8 @@ from pathlib import Path
 from chatbot.answering.live import LiveAssistant
 from chatbot.feedback.store import FeedbackStore
 from chatbot.settings import Settings
-from chatbot.web.app import ChatApp, build_app, launch
+from chatbot.web.app import build_app, launch
+from chatbot.web.chat import ChatApp
 from chatbot.web.health import Health
 from chatbot.web.metrics import Metrics
 from chatbot.web.routes import server_routes

@@ -37,25 +37,26 @@ def on_call(number: int, original, *, when=lambda *a, **k: True):
 def arm(step: str) -> None:
     import faiss
 
-    import chatbot.index.build as build
-    import chatbot.index.embedding as embedding
+    import chatbot.index.folders as folders
+    import chatbot.index.onnx_encoder as onnx_encoder
+    import chatbot.index.torch_encoder as torch_encoder
 
     if step == "vectors":  # passages.faiss written, sentences.faiss not yet
         faiss.write_index = on_call(2, faiss.write_index)
     elif step == "manifest":  # every file written, nothing synced, folder still .tmp-build-*
-        build._fsync_tree = die
+        folders.fsync_tree = die
     elif step == "publish":  # folder renamed to build-*, CURRENT not yet pointed at it
-        build._point_current = die
+        folders.point_current = die
     elif step == "switch":  # new pointer written beside CURRENT, not yet moved over it
         os.replace = on_call(1, os.replace, when=lambda src, dst, **k: Path(dst).name == "CURRENT")
     elif step == "cleanup":  # CURRENT switched to the new build, the old one not yet removed
-        build._remove_old_builds = die
+        folders.remove_old_builds = die
     elif step == "cleanup-midway":  # old build half deleted
         os.unlink = on_call(3, os.unlink)
     elif step == "export":  # ONNX export starting (before any vector is embedded)
-        embedding.export_onnx_apart = die
+        torch_encoder.export_onnx_apart = die
     elif step == "embed":  # the build's new texts being embedded, nothing written yet
-        embedding.OnnxEncoder.encode_batched = die
+        onnx_encoder.OnnxEncoder.encode_batched = die
     else:
         raise SystemExit(f"unknown step {step!r}")
 
