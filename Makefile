@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install index run test lint browser postgres haproxy cluster bench eval mpnet clean
+.PHONY: install index run test test-fast lint browser postgres haproxy cluster bench eval mpnet clean
 
 install: $(STAMP)
 
@@ -50,6 +50,13 @@ lint: install
 
 test: install browser postgres haproxy lint
 	$(PY) -m pytest
+
+# The edit-test loop (about a minute): ruff and the tests that need no real model, no browser and
+# no server or child process (pytest markers slow, browser and server; `make test` runs them all).
+test-fast: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q -m "not slow and not browser and not server"
 
 eval: index
 	$(PY) -m chatbot eval

@@ -17,6 +17,30 @@ CONVERSATIONS = ROOT / "corpus" / "medical-assistant-guide.conversations.jsonl"
 GUIDE_TEXT = ROOT / "tests" / "fixtures" / "medical-assistant-guide.txt"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def onnx_exported_once_per_model(tmp_path_factory):
+    """Each model's weights are exported to ONNX once per session, in the child process the build
+    uses (~5 s each); later builds of the same weights get a private copy of that export (a copy,
+    not a link: tests damage the files they get). Builds in child processes export for themselves."""
+    from chatbot.index import embedding
+
+    export = embedding.export_onnx_apart
+    exports = tmp_path_factory.mktemp("onnx-exports")
+    matched: dict[str, bool] = {}
+
+    def export_once(model, folder: Path, *, progress: bool = False) -> bool:
+        done = exports / model.weights_sha256
+        if model.weights_sha256 not in matched:
+            matched[model.weights_sha256] = export(model, done, progress=progress)  # an error is not remembered
+        if done.is_dir():
+            shutil.copytree(done, folder, dirs_exist_ok=True)
+        return matched[model.weights_sha256]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(embedding, "export_onnx_apart", export_once)
+        yield
+
+
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory):
     """Settings for a private copy of the real corpus (guide, question bank and conversations), indexed once with the
@@ -96,12 +120,29 @@ def tiny_index(tiny_settings, tiny_template):
     return tiny_settings
 
 
+@pytest.fixture(scope="session")
+def tuned_tiny_model_cache(tmp_path_factory, tiny_model) -> Path:
+    """A model cache holding the tiny model fine-tuned on the tiny bank, tuned once per session."""
+    from chatbot.index.build import build_index
+    from chatbot.settings import Settings
+    from helpers.tiny_bank import BANK, write_bank
+    from helpers.tiny_corpus import write_corpus
+
+    base = tmp_path_factory.mktemp("tiny-tuned")
+    corpus = write_corpus(base / "corpus")
+    write_bank(corpus, BANK)
+    build_index(Settings(corpus_dir=corpus, index_dir=base / "index", model=str(tiny_model), model_cache=base / "models"))
+    return base / "models"
+
+
 @pytest.fixture
-def banked(tiny_settings):
-    """`tiny_settings` with a question bank, built (the tiny model fine-tuned on it)."""
+def banked(tiny_settings, tuned_tiny_model_cache):
+    """`tiny_settings` with a question bank, built (the tiny model fine-tuned on it: the build finds
+    the session's tuning in its model cache by content hash, as a second build of one bank does)."""
     from chatbot.index.build import build_index
     from helpers.tiny_bank import BANK, write_bank
 
+    shutil.copytree(tuned_tiny_model_cache, tiny_settings.model_cache)
     write_bank(tiny_settings.corpus_dir, BANK)
     build_index(tiny_settings)
     return tiny_settings
@@ -123,9 +164,20 @@ def postgres():
         server.destroy()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.server)])
 def feedback_target(request, tmp_path):
     """Where a feedback store writes: a SQLite file, then a fresh database on the test PostgreSQL server."""
     if request.param == "sqlite":
         return tmp_path / "sub" / "feedback.sqlite3"
     return request.getfixturevalue("postgres").url()
+
+
+def pytest_collection_modifyitems(items):
+    """Marks that follow from a test's fixtures: the real model and index make it `slow`, the
+    session's PostgreSQL server makes it `server` (`make test-fast` runs neither)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & {"real_settings", "assistant"}:
+            item.add_marker(pytest.mark.slow)
+        if "postgres" in fixtures:
+            item.add_marker(pytest.mark.server)

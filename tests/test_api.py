@@ -14,6 +14,8 @@ from helpers.app_server import running_app
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+pytestmark = pytest.mark.server
+
 SALARY = ["Career Outlook and Salary in the U.S.", "Salary Range"]
 
 

@@ -57,6 +57,7 @@ def seeded(store: FeedbackStore, chat: ChatApp) -> None:
     assert store.flush()
 
 
+@pytest.mark.server
 def test_a_backup_taken_while_a_server_answers_restores_every_row_and_the_bank(tiny_index, feedback_target, tmp_path, request):
     corpus = tmp_path / "corpus-with-bank"
     shutil.copytree(tiny_index.corpus_dir, corpus)
@@ -143,6 +144,7 @@ def test_restore_refuses_a_damaged_or_newer_backup_and_a_non_empty_target(tmp_pa
     assert not (tmp_path / "fresh.sqlite3").exists()
 
 
+@pytest.mark.server
 def test_backup_and_restore_from_the_command_line(tmp_path, tiny_settings):
     write_bank(tiny_settings.corpus_dir, BANK)
     store = FeedbackStore(tmp_path / "feedback.sqlite3")

@@ -191,6 +191,7 @@ CLI_DAMAGE = [
 ]
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("name", CLI_DAMAGE)
 def test_damage_through_the_cli_is_one_error_line(tiny_index, name):
     damage, _, words = INDEX_DAMAGE[name]
@@ -247,6 +248,7 @@ def test_bad_corpus_is_one_clear_error_and_the_old_index_survives(tiny_index, na
     assert live(tiny_index) == before.folder
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("name", CORPUS_DAMAGE)
 def test_bad_corpus_through_the_cli_is_one_error_line(tiny_index, name):
     damage, _, build_words = CORPUS_DAMAGE[name]
@@ -257,6 +259,7 @@ def test_bad_corpus_through_the_cli_is_one_error_line(tiny_index, name):
     assert __import__("re").search(build_words, line), line
 
 
+@pytest.mark.server
 def test_swapped_model_is_stale_then_rebuilt(tiny_index, other_tiny_model):
     other = replace(tiny_index, model=str(other_tiny_model))
     with pytest.raises(
@@ -284,6 +287,7 @@ def test_manifest_from_another_model_or_corpus_is_stale(tiny_index, other_tiny_m
         assert ensure_index(tiny_index).passages == chunk_documents(load_corpus(tiny_index.corpus_dir))
 
 
+@pytest.mark.server
 def test_unknown_model_is_one_clear_error(tiny_index, tmp_path):
     missing = tmp_path / "no-such-model"
     with pytest.raises(ModelError, match="neither a local folder nor in the offline cache"):
@@ -347,6 +351,7 @@ def assert_only_live_build_left(settings) -> None:
     assert names == sorted([".lock", CURRENT, live(settings).name])
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("step", ["vectors", "manifest", "publish", "switch", "cleanup", "cleanup-midway"])
 def test_forced_build_killed_at_each_step_leaves_a_loadable_index(tiny_index, step):
     if step == "cleanup-midway":  # a build before the live one, for the killed build's cleanup to delete
@@ -360,6 +365,7 @@ def test_forced_build_killed_at_each_step_leaves_a_loadable_index(tiny_index, st
     assert_same(snapshot(tiny_index), before)
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("step", ["embed"])  # the edited corpus's new texts being embedded, nothing published
 def test_build_of_an_edited_corpus_killed_mid_way_leaves_the_old_index(tiny_index, step):
     before = snapshot(tiny_index)
@@ -377,6 +383,7 @@ def test_build_of_an_edited_corpus_killed_mid_way_leaves_the_old_index(tiny_inde
     assert load_index(tiny_index).passages[-1].sentences[-1] == "Tyres are patched in minutes."
 
 
+@pytest.mark.server
 def test_forced_build_killed_after_increasing_delays_leaves_a_loadable_index(tiny_index):
     """Plain `python -m chatbot build-index --force`, SIGKILLed from outside at moments spread over its run."""
     before = snapshot(tiny_index)
@@ -408,6 +415,7 @@ def test_a_forced_rebuild_never_reuses_a_damaged_encoder(tiny_index):
     assert load_index(tiny_index).encoder.encode(["a question"]).shape == (1, 32)
 
 
+@pytest.mark.server
 def test_an_index_path_that_is_a_file_is_one_error_line(tiny_index, tmp_path):
     not_a_folder = tmp_path / "index-file"
     not_a_folder.write_text("", encoding="utf-8")
@@ -418,6 +426,7 @@ def test_an_index_path_that_is_a_file_is_one_error_line(tiny_index, tmp_path):
             assert_one_error_line(run_cli(*args, *(["q"] if command == "ask" else [])), "is not a folder", str(path))
 
 
+@pytest.mark.server
 def test_an_out_of_range_feedback_limit_is_a_usage_error_not_a_traceback(tmp_path):
     result = run_cli("feedback", "--feedback-db", tmp_path / "f.sqlite3", "--limit", "99999999999999999999")
     assert result.returncode == 2 and "Traceback" not in result.stderr

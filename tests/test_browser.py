@@ -59,6 +59,7 @@ def open_page(browser, server, size: str = "desktop"):
 
 @pytest.fixture(params=list(SIZES))
 def sized(request, browser, server):
+    """A page at each size, for what depends on the window: layout, the section panel, contrast."""
     page = open_page(browser, server, request.param)
     page.size = request.param
     yield page
@@ -67,6 +68,7 @@ def sized(request, browser, server):
 
 @pytest.fixture()
 def page(browser, server):
+    """A page at the desktop size, for what does not depend on the window."""
     page = open_page(browser, server)
     page.size = "desktop"
     yield page
@@ -357,9 +359,9 @@ def test_declines_are_one_sentence_with_at_most_two_near_sections(page):
     screenshot(page, "decline")
 
 
-def test_a_partly_covered_reply_shows_its_caveat_first_apart_from_the_answer(sized):
-    ask(sized, "Can a medical assistant work in an ambulance?")
-    reply = sized.locator("#chat .reply-card").last
+def test_a_partly_covered_reply_shows_its_caveat_first_apart_from_the_answer(page):
+    ask(page, "Can a medical assistant work in an ambulance?")
+    reply = page.locator("#chat .reply-card").last
     caveat = reply.locator(".caveat")
     assert "partial" in reply.get_attribute("class")
     assert caveat.is_visible() and "doesn't mention “ambulance”" in caveat.inner_text()
@@ -369,7 +371,7 @@ def test_a_partly_covered_reply_shows_its_caveat_first_apart_from_the_answer(siz
     plain = reply.locator(".reply").evaluate("el => getComputedStyle(el).backgroundColor")
     assert colours[0] != plain and colours[1] == "solid", "the caveat is set apart from the quoted answer"
     assert reply.locator(".reply button.cite").count() >= 1
-    screenshot(sized, "partial")
+    screenshot(page, "partial")
 
 
 def test_the_guide_is_browsed_by_part(page):

@@ -11,7 +11,7 @@ import pytest
 
 from helpers.cli import ROOT, assert_one_error_line, cli_env, run_cli
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 CERTIFICATIONS = "What certifications can a medical assistant get?"
 PASSAGE_KEYS = {"section", "text", "score", "source"}

@@ -12,9 +12,13 @@ from cluster import COOKIE, find_haproxy, running_cluster
 
 from helpers.serve_process import ENV
 
-pytestmark = pytest.mark.skipif(
-    find_haproxy() is None, reason="HAProxy is not installed (`make haproxy` installs Debian's package with apt-get; needs root)"
-)
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.skipif(
+        find_haproxy() is None,
+        reason="HAProxy is not installed (`make haproxy` installs Debian's package with apt-get; needs root)",
+    ),
+]
 
 QUESTION = "how much do sorters earn"
 

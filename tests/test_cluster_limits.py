@@ -34,6 +34,7 @@ def test_the_config_limits_per_client_and_forwards_only_its_own_address():
     assert "stick-table" not in haproxy_config(["10.0.0.11:7860"], bind="*:80", rate_limit=0)
 
 
+@pytest.mark.server
 def test_each_client_is_limited_by_its_own_address_through_the_balancer(tiny_index, tmp_path):
     serve_args = ["--index", str(tiny_index.index_dir), "--corpus", str(tiny_index.corpus_dir), "--model", tiny_index.model]
     feedback_db = tmp_path / "feedback.sqlite3"

@@ -76,6 +76,7 @@ def test_the_least_recently_used_clients_are_forgotten():
     assert limiter.wait("b") == 0.0 and limiter.wait("c") == 60.0  # b was dropped (a full bucket again), c kept
 
 
+@pytest.mark.server
 def test_a_burst_past_the_limit_gets_429_with_retry_after_and_only_that_client_waits(tiny_index, tmp_path):
     with serving(tiny_index, tmp_path, throttle=RateLimiter(per_minute=6, burst=3)) as (url, store, metrics):
         answers = [v1(url, "203.0.113.7") for _ in range(3)]
@@ -92,11 +93,13 @@ def test_a_burst_past_the_limit_gets_429_with_retry_after_and_only_that_client_w
     assert len(store_rows(tmp_path)) == 4  # the refused question was neither answered nor logged
 
 
+@pytest.mark.server
 def test_the_forwarded_address_is_ignored_unless_the_connection_is_a_trusted_balancer(tiny_index, tmp_path):
     with serving(tiny_index, tmp_path, throttle=RateLimiter(per_minute=6, burst=2), trusted=()) as (url, _, _):
         assert [v1(url, f"192.0.2.{n}").status_code for n in range(3)] == [200, 200, 429]  # all one client: 127.0.0.1
 
 
+@pytest.mark.server
 def test_the_ask_api_is_limited_per_client_too(tiny_index, tmp_path):
     from gradio_client import Client
     from gradio_client.exceptions import AppError
@@ -154,6 +157,7 @@ def chat_submit(url: str, session: str, message: str, client: str) -> list[dict]
     return trigger(url, session, "question", "submit", [message, None], client)[0]
 
 
+@pytest.mark.server
 def test_the_chat_window_limits_by_the_browser_address(tiny_index, tmp_path):
     import uuid
 
@@ -179,6 +183,7 @@ SECURITY = {
 }
 
 
+@pytest.mark.server
 def test_security_headers_are_on_every_page_and_route(tiny_index, tmp_path):
     with serving(tiny_index, tmp_path) as (url, _, _):
         responses = {
@@ -238,6 +243,7 @@ def test_wrong_passwords_make_a_client_wait_longer_each_time_even_with_the_right
     ]
 
 
+@pytest.mark.server
 def test_the_review_page_refuses_a_guessing_client_until_its_delay_has_passed(tiny_index, tmp_path, caplog):
     import time
     import uuid
@@ -263,6 +269,7 @@ def test_the_review_page_refuses_a_guessing_client_until_its_delay_has_passed(ti
     assert len(refusals) == 1 and refusals[0].startswith("review page: sign-in from 203.0.113.7 refused for ")
 
 
+@pytest.mark.server
 def test_serve_refuses_to_start_with_a_short_admin_password(tiny_index, tmp_path):
     command = [sys.executable, "-m", "chatbot", "serve", "--index", str(tiny_index.index_dir), "--model", tiny_index.model]
     command += ["--feedback-db", str(tmp_path / "feedback.sqlite3")]
@@ -277,6 +284,7 @@ def test_serve_refuses_to_start_with_a_short_admin_password(tiny_index, tmp_path
     assert not (tmp_path / "feedback.sqlite3").exists()
 
 
+@pytest.mark.server
 @pytest.mark.parametrize(
     ("args", "env", "said"),
     [

@@ -31,6 +31,7 @@ def served(tiny_index, tmp_path):
         yield running[0], tiny_index
 
 
+@pytest.mark.server
 def test_healthz_is_503_while_an_index_file_is_damaged_and_200_again_after_a_rebuild(served):
     url, settings = served
     status, data = healthz(url)
@@ -52,6 +53,7 @@ def test_healthz_is_503_while_an_index_file_is_damaged_and_200_again_after_a_reb
     assert status == 200 and data["build"] != first and data["error"] == ""
 
 
+@pytest.mark.server
 def test_healthz_is_503_while_the_index_is_missing(served):
     url, settings = served
     pointer = settings.index_dir / CURRENT

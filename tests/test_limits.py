@@ -15,6 +15,8 @@ from chatbot.web.limits import MAX_REQUEST_BYTES
 from helpers.app_server import running_app
 from helpers.serve_process import start, stop
 
+pytestmark = pytest.mark.server
+
 JSON = {"content-type": "application/json"}
 TWO_MB = 2 * 1024 * 1024
 

@@ -135,6 +135,7 @@ def test_the_writer_purges_again_once_the_period_is_due():
     assert calls == [180, 180]
 
 
+@pytest.mark.server
 def test_feedback_purge_deletes_old_questions_now(feedback_target):
     old_rows(feedback_target, [40, 20])
     done = run_cli("feedback", "--purge", "--retention-days", "30", "--feedback-db", feedback_target, env=cli_env())
@@ -144,6 +145,7 @@ def test_feedback_purge_deletes_old_questions_now(feedback_target):
     assert kept(feedback_target) == (["q20"], 1)
 
 
+@pytest.mark.server
 def test_feedback_purge_creates_no_file(tmp_path):
     done = run_cli("feedback", "--purge", "--feedback-db", tmp_path / "none.sqlite3")
     assert done.returncode == 1 and done.stderr.startswith("error: no feedback file at ")

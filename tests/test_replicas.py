@@ -8,10 +8,13 @@ import subprocess
 import sys
 import time
 
+import pytest
 from test_serve import ask
 
 from helpers.serve_process import ENV, ROOT, free_port, start
 from helpers.tiny_bank import BANK, NEW_LINE, write_bank
+
+pytestmark = pytest.mark.server
 
 
 def nearest_answered(url: str, question: str) -> str:

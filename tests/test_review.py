@@ -28,7 +28,9 @@ def review_target(request, banked):
     return banked.feedback_db
 
 
-both_engines = pytest.mark.parametrize("review_target", ["sqlite", "postgresql"], indirect=True)
+both_engines = pytest.mark.parametrize(
+    "review_target", ["sqlite", pytest.param("postgresql", marks=pytest.mark.server)], indirect=True
+)
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ import pytest
 from chatbot.feedback.store import summarize
 from helpers.serve_process import ENV, ROOT, free_port, start
 
+pytestmark = pytest.mark.server
+
 STOP_WITHIN = 10  # seconds; the server normally stops in 1-3 s
 
 

@@ -51,6 +51,7 @@ def test_a_newer_schema_is_refused_in_one_line_and_left_untouched(feedback_targe
         assert hashlib.sha256(feedback_target.read_bytes()).hexdigest() == digest
 
 
+@pytest.mark.server
 def test_serve_exits_non_zero_on_a_newer_schema(tiny_index, tmp_path):
     import subprocess
     import sys
