@@ -22,9 +22,9 @@ def onnx_exported_once_per_model(tmp_path_factory):
     """Each model's weights are exported to ONNX once per session, in the child process the build
     uses (~5 s each); later builds of the same weights get a private copy of that export (a copy,
     not a link: tests damage the files they get). Builds in child processes export for themselves."""
-    from chatbot.index import embedding
+    from chatbot.index import torch_encoder
 
-    export = embedding.export_onnx_apart
+    export = torch_encoder.export_onnx_apart
     exports = tmp_path_factory.mktemp("onnx-exports")
     matched: dict[str, bool] = {}
 
@@ -37,7 +37,7 @@ def onnx_exported_once_per_model(tmp_path_factory):
         return matched[model.weights_sha256]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(embedding, "export_onnx_apart", export_once)
+        patch.setattr(torch_encoder, "export_onnx_apart", export_once)
         yield
 
 
