@@ -54,8 +54,10 @@ def test_a_state_the_guide_never_names_is_what_is_missing(assistant):
     assert answer.reason is Reason.PARTIAL and "Ohio" in answer.missing
 
 
-def test_partial_json_from_the_command_line():
-    result = run_cli("ask", "--json", "Can a medical assistant work in an ambulance?", env=cli_env())
+def test_partial_json_from_the_command_line(real_settings):
+    question = "Can a medical assistant work in an ambulance?"
+    where = ("--corpus", real_settings.corpus_dir, "--index", real_settings.index_dir)
+    result = run_cli("ask", *where, "--json", question, env=cli_env())
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert (data["reason"], data["in_scope"], data["missing"]) == ("partial", True, ["ambulance"])
