@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 from ..guide.bank import MAX_QUESTION_CHARS
 from ..guide.bank_edit import SUGGESTED
-from ..guide.query import ABBREVIATIONS, Reader, expand
+from ..guide.query import Reader, expand
 from ..guide.reasons import BANK_REASONS
+from ..guide.shorthand import ABBREVIATIONS
 from ..guide.text import raw_words
 from .store import LoggedQuestion
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..guide.query import ABBREVIATIONS
+from ..guide.shorthand import ABBREVIATIONS
 from ..guide.text import STOPWORDS, raw_words, stems, tokens
 
 TERMS = "terms.json"
