@@ -130,11 +130,10 @@ def test_questions_answered_by_a_list(question, listed):
     "sentence, ok",
     [
         ("This raises a common question: What does a medical assistant really do?", False),
-        ("In this blog, we’ll explore the key duties and responsibilities of a medical assistant.", False),
         ("Their everyday clinical duties include:", False),
         ("Medical assistant programs usually take 9 months to 2 years.", True),
-        ("We will need more MAs as the population ages.", False),
+        ("We will need more MAs as the population ages.", True),
     ],
 )
-def test_rhetorical_questions_lead_ins_and_sentences_about_the_article_are_not_quotable(sentence, ok):
+def test_rhetorical_questions_and_lead_ins_are_not_quotable(sentence, ok):
     assert quotable(sentence) is ok

@@ -53,8 +53,6 @@ LIST_NOUNS = frozenset(
     """duties tasks responsibilities jobs skills qualities traits types kinds options ways steps roles settings places
     certifications certificates credentials requirements benefits advantages things""".split()
 )
-# Sentences about the article rather than its subject ("In this blog, we'll explore…")
-ABOUT_THE_TEXT = ("in this blog", "in this article", "in this guide", "in this post", "we ll", "we will", "let s", "read on")
 CONTINUING = frozenset("they their them this these those it its such".split())
 LABEL_MAX_CHARS = 60
 
@@ -211,9 +209,7 @@ def asks_list(question: str) -> bool:
 
 
 def quotable(sentence: str) -> bool:
-    """Whether a sentence of the guide can stand in an answer: not one of its rhetorical questions,
-    not a sentence about the article itself, not a list's lead-in without its list."""
-    if sentence.rstrip().endswith(("?", ":")):
-        return False
-    words = Words.of(sentence)
-    return not any(words.has(phrase) for phrase in ABOUT_THE_TEXT)
+    """Whether a sentence of the guide can stand in an answer: not one of its rhetorical questions, not
+    a list's lead-in without its list. (Sentences about the article itself are its housekeeping,
+    found at build time: `index/housekeeping.py`.)"""
+    return not sentence.rstrip().endswith(("?", ":"))

@@ -201,6 +201,19 @@ def format_bank_cv(tuning: dict) -> str:
     )
 
 
+def format_fits(terms: dict, housekeeping: dict) -> str:
+    """The build's other fitted models, cross-validated: missing terms and housekeeping sentences."""
+    lines = [
+        f"missing terms ({terms.get('fitted_on', 'not fitted')})"
+        + "".join(f", {k} {v}" for k, v in sorted(terms.get("cv", {}).items()))
+    ]
+    rest = {k: v for k, v in housekeeping.items() if k != "fitted_on"}
+    lines.append(
+        f"housekeeping ({housekeeping.get('fitted_on', 'not fitted')})" + "".join(f", {k} {v}" for k, v in sorted(rest.items()))
+    )
+    return "\n".join(lines)
+
+
 def register(commands, common: argparse.ArgumentParser) -> None:
     parser = commands.add_parser("eval", parents=[common], help="measure answers on labeled JSONL files")
     parser.add_argument(
@@ -234,7 +247,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             print(format_report(report))
     if args.json:
         single = next(iter(reports.values())) if len(files) == 1 else {"sets": reports}
-        print(json.dumps({**single, "bank_cv": tuning.get("cv", {})}, indent=2))
+        fits = {"terms_cv": assistant.index.terms.cv, "housekeeping_fit": assistant.index.glossary.housekeeping_fit}
+        print(json.dumps({**single, "bank_cv": tuning.get("cv", {}), **fits}, indent=2))
     else:
+        terms = assistant.index.terms
         print("\n" + format_bank_cv(tuning))
+        print(format_fits({"fitted_on": terms.fitted_on, "cv": terms.cv}, assistant.index.glossary.housekeeping_fit))
     return 0

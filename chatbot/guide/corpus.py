@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import CorpusError
+from .text import raw_words, title_case
 
 INTRODUCTION = "Introduction"
 SUFFIXES = (".md", ".markdown", ".txt")
 
-_ADVERT = re.compile(r"^(suggested|recommended|related|further|also)\s+read(ing)?\s*:|^(read more|see also)\s*:", re.I)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
 _ABBREVIATION_END = re.compile(r"\b(?:[A-Z]\.){2,}$")
@@ -74,13 +74,29 @@ def read_text(path: Path) -> str:
 def parse_document(text: str, *, source: str) -> Document:
     """Split a file's text into sections; Markdown headings if present, else detected ones."""
     lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    lines = [line.replace("\x00", "") for line in lines if not _ADVERT.match(line)]
+    lines = [line.replace("\x00", "") for line in lines]
+    lines = [line for i, line in enumerate(lines) if not is_link_line(lines, i)]
     title = _title_from_source(source)
     if is_markdown(source, lines):
         headings, title = _markdown_headings(lines, title)
     else:
         headings = detect_headings(lines)
     return Document(title=title, source=source, sections=tuple(_sections(lines, headings)))
+
+
+def is_link_line(lines: list[str], i: int) -> bool:
+    """Whether line `i` points to another article instead of saying something ("Suggested Read: How to
+    Become a Physician Assistant?"): a label of one to three words and a colon, then a title, and
+    nothing more of its section after it (a heading follows, or the end). A heading of the same shape
+    ("Starting Point: High School Diploma") has its text under it."""
+    line = lines[i]
+    label, colon, title = line.partition(":")
+    if not colon or not 1 <= len(label.split()) <= 3 or line.endswith(".") or _MD_HEADING.match(line) or _BULLET.match(line):
+        return False
+    if not title_case(raw_words(title)):
+        return False
+    after = next((j for j in range(i + 1, len(lines)) if lines[j]), None)
+    return after is None or bool(_MD_HEADING.match(lines[after])) or _looks_like_heading(lines, after)
 
 
 def is_markdown(source: str, lines: list[str]) -> bool:

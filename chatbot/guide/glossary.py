@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bank import BankError
@@ -24,7 +24,8 @@ class Glossary:
     vocabulary: frozenset[str]
     topic: str
     states: frozenset[str]
-    housekeeping: frozenset[str] = frozenset()  # sentences never quoted (the bank's marks)
+    housekeeping: frozenset[str] = frozenset()  # sentences never quoted (the bank's marks, and those the build found)
+    housekeeping_fit: dict = field(default_factory=dict)  # how the build found them (index/housekeeping.py)
 
     @classmethod
     def of_guide(cls, passages: Sequence, marks: Sequence[tuple[str, str]] = ()) -> Glossary:
@@ -48,6 +49,7 @@ class Glossary:
             "states": sorted(self.states),
             "vocabulary": sorted(self.vocabulary),
             "housekeeping": sorted(self.housekeeping),
+            "housekeeping_fit": self.housekeeping_fit,
         }
         path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
@@ -57,4 +59,10 @@ class Glossary:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not (isinstance(data["topic"], str) and isinstance(data["states"], list) and isinstance(data["vocabulary"], list)):
             raise ValueError(f"{path.name} has a field of the wrong type")
-        return cls(frozenset(data["vocabulary"]), data["topic"], frozenset(data["states"]), frozenset(data["housekeeping"]))
+        return cls(
+            frozenset(data["vocabulary"]),
+            data["topic"],
+            frozenset(data["states"]),
+            frozenset(data["housekeeping"]),
+            dict(data["housekeeping_fit"]),
+        )

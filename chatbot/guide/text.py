@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 import Stemmer
@@ -39,6 +40,12 @@ def clean(message: str) -> str:
 def raw_words(text: str) -> list[str]:
     """The words, numbers and amounts of a text as written ("MA's", "$38,270", "w/")."""
     return _WORD.findall(text)
+
+
+def title_case(words: Sequence[str]) -> bool:
+    """Whether words are written as a title: most of those of four letters or more start with a capital."""
+    long = [w for w in words if len(w) >= 4 and w[0].isalpha()]
+    return bool(long) and sum(w[0].isupper() for w in long) * 2 > len(long)
 
 
 def tokens(text: str) -> list[str]:

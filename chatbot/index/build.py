@@ -126,7 +126,6 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
             steps.write_passages(folder / PASSAGES, passages)
             LexicalIndex.build(passages).save(folder / LEXICAL)
             glossary = Glossary.of_guide(passages, load_marks(settings.corpus_dir))
-            glossary.save(folder / GLOSSARY)
             manifest = Manifest(
                 model=settings.model,
                 model_path=str(model.path),
@@ -153,6 +152,8 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
             read = [reader.read(q.question) for q in bank]
             write_bank(folder, bank, vectors.embed([r.dense for r in read]).reshape(len(bank), dimension))
             bank_vectors = np.load(folder / BANK_VECTORS)
+            glossary = steps.with_housekeeping(glossary, passages, vectors.embed, bank_vectors[[q.answered for q in bank]])
+            glossary.save(folder / GLOSSARY)
             fit_terms(bank, [r.own for r in read], bank_vectors, glossary.vocabulary, vectors.embed).save(folder)
             fit_context(load_conversations(settings.corpus_dir), bank, lambda t: reader.read(t).own, vectors.embed).save(folder)
             vectors.save(folder / CACHE, model.weights_sha256)

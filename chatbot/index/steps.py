@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..guide.bank import BankQuestion
 from ..guide.chunking import Passage
+from ..guide.glossary import Glossary
 from .embedding import ModelInfo
+from .housekeeping import find_housekeeping
 from .load import (
     ENCODER,
     HEADING_VECTORS,
@@ -138,3 +142,14 @@ def write_passages(path: Path, passages: list[Passage]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for passage in passages:
             handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+
+
+def with_housekeeping(
+    glossary: Glossary, passages: list[Passage], embed: Callable[[list[str]], np.ndarray], asked: np.ndarray
+) -> Glossary:
+    """The glossary with the guide's housekeeping sentences: the bank's marks and those a model
+    fitted on them finds (`housekeeping.py`); `asked` holds the answered bank questions' vectors."""
+    sentences = [s for p in passages for s in p.sentences]
+    vectors = embed(sentences).reshape(len(sentences), -1) if sentences else np.zeros((0, asked.shape[1]))
+    found = find_housekeeping(passages, vectors, asked, glossary.housekeeping)
+    return replace(glossary, housekeeping=found.sentences, housekeeping_fit={"fitted_on": found.fitted_on, **found.cv})
