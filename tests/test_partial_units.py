@@ -19,7 +19,7 @@ from chatbot.guide.chunking import Passage
 from chatbot.guide.conversations import ConversationError, load_conversations
 from chatbot.guide.reasons import Reason
 from chatbot.index.context import ContextModel
-from chatbot.index.terms import TermModel, candidates, phrases
+from chatbot.index.terms import FEATURES, TermModel, candidates, phrases
 
 PART = ("Skills",)
 INTRO = Passage(0, "Guide", "g.md", PART, "MAs need many skills. Here is how:", 0, ("MAs need many skills.", "Here is how:"))
@@ -89,8 +89,18 @@ def test_a_fitted_term_model_flags_words_above_its_threshold():
     vectors = {"blorbix": [1, 0], "badge": [0.6, 0.8], "the blorbix badge": [0.8, 0.6]}
     encode = lambda texts: np.array([vectors[t] for t in texts], dtype=np.float32)  # noqa: E731
     # weight only centrality (cosine with the question): blorbix 0.8, badge 0.96
-    model = TermModel(coefficients=(0.0, 0.0, 10.0, 0.0, 0.0, 0.0), intercept=-9.0, threshold=0.5, vectors=np.zeros((0, 2)))
+    weights = tuple(10.0 if name == "centrality" else 0.0 for name in FEATURES)
+    model = TermModel(coefficients=weights, intercept=-9.0, threshold=0.5, vectors=np.zeros((0, 2)))
     assert model.missing("the blorbix badge", encode) == ("badge",)
+
+
+def test_a_term_model_fitted_on_other_features_is_refused_on_load(tmp_path):
+    TermModel(coefficients=(1.0,) * len(FEATURES), vectors=np.zeros((1, 2))).save(tmp_path)
+    data = json.loads((tmp_path / "terms.json").read_text())
+    data["coefficients"] = data["coefficients"][:-1]
+    (tmp_path / "terms.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="features"):
+        TermModel.load(tmp_path)
 
 
 @pytest.mark.parametrize(

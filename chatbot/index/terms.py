@@ -162,6 +162,8 @@ class TermModel:
         """The model `save` wrote (raises OSError, ValueError or KeyError when it is unreadable)."""
         data = json.loads((folder / TERMS).read_text(encoding="utf-8"))
         vectors = np.load(folder / TERM_VECTORS, allow_pickle=False)
+        if len(data["coefficients"]) not in (0, len(FEATURES)):
+            raise ValueError(f"{TERMS} was fitted on {len(data['coefficients'])} features, this version reads {len(FEATURES)}")
         return cls(
             coefficients=tuple(float(c) for c in data["coefficients"]),
             intercept=float(data["intercept"]),
