@@ -139,3 +139,26 @@ def test_the_load_test_checks_the_answers_the_v1_driver_gets():
     assert {tuple(r.history) for r in results if r.question == "and how long does it take?"} == {
         ("What certifications can a medical assistant get?",)
     }
+
+
+@pytest.mark.server
+def test_route_cost_reports_the_route_and_the_stack_with_canned_answers():
+    """scripts/route_cost.py serves the real app over canned answers (its client asserts each one)."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "scripts/route_cost.py", "--requests", "100", "--sessions", "5", "--http", "h11"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "uvicorn --http h11 --loop auto" in result.stdout
+    figures = re.findall(r"(server CPU|load generator|the whole ASGI stack|the route alone) ([\d.]+) ms", result.stdout)
+    assert [name for name, _ in figures] == ["server CPU", "load generator", "the whole ASGI stack", "the route alone"]
+    assert all(float(value) > 0 for _, value in figures)
