@@ -11,8 +11,10 @@ percentiles, errors and wrong answers (as a table, or JSON with --json).
 
 Several `--driver`s run one after another against the same server(s); each reports the server
 CPU per question (every replica's, from /proc) beside the answer's own time (the Assistant's
-thread CPU and wall time, from each replica's /metrics). `--replicas N` starts N replicas
-behind HAProxy (scripts/cluster.py) and loads the balancer.
+thread CPU and wall time, from each replica's /metrics), and the load generator's own CPU per
+question (it shares the cores: the `v1` driver asks from one asyncio loop, `http_v1.py`, rather
+than a thread a session). `--replicas N` starts N replicas behind HAProxy (scripts/cluster.py)
+and loads the balancer.
 
 Answers are checked, not just timed: plainly worded questions must cite their section, and
 every session asking the same (question, history) must get the identical answer, which would
@@ -22,6 +24,7 @@ expose any thread-safety problem in the Assistant under concurrency.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import signal
@@ -221,24 +224,21 @@ class QueueSession:
 
 
 class V1Session:
-    """A program calling the lean route, `POST /v1/ask`: one request a question, no session (no
-    cookie kept, so a balancer spreads its questions over the replicas)."""
+    """A program calling the lean route, `POST /v1/ask`: one request a question on a kept-alive
+    connection, no session (no cookie kept, so a balancer spreads its questions over the
+    replicas). Asked from one asyncio loop (`http_v1.py`), not a thread each: the load generator
+    shares the cores with the server it measures."""
 
     def __init__(self, url: str, timeout: float = TIMEOUT) -> None:
-        import httpx
+        from http_v1 import V1Client
 
-        self.url = url.rstrip("/") + "/v1/ask"
-        self.http = httpx.Client(timeout=timeout)
+        self.client = V1Client(url, timeout)
 
-    def ask(self, question: str, history: list[str]) -> dict:
-        response = self.http.post(self.url, json={"question": question, "history": history})
-        self.http.cookies.clear()
-        if response.status_code != 200:
-            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
-        return response.json()
+    async def ask(self, question: str, history: list[str]) -> dict:
+        return await self.client.ask(question, history)
 
-    def close(self) -> None:
-        self.http.close()
+    async def close(self) -> None:
+        await self.client.close()
 
 
 DRIVERS = {"gradio_client": GradioClientSession, "queue": QueueSession, "v1": V1Session}
@@ -255,27 +255,23 @@ def run_sessions(
 ) -> tuple[list[Result], float]:
     """Every session asks its conversation at the same time; results and wall-clock seconds.
     `on_start` is called as the first questions are sent (every session connected)."""
+    if driver == "v1":
+        return asyncio.run(_run_async_sessions(url, sessions, questions, timeout=timeout, on_start=on_start))
     clients = [DRIVERS[driver](url, timeout) for _ in range(sessions)]
     results: list[Result] = []
     lock = threading.Lock()
     gate = threading.Barrier(sessions + 1)
 
     def session(number: int) -> None:
-        conversation = CONVERSATIONS[number % len(CONVERSATIONS)]
-        turns = [conversation[i % len(conversation)] for i in range(questions)]
         history: list[str] = []
         gate.wait()
-        for question, expected in turns:
-            start = time.perf_counter()
-            result = Result(number, question, tuple(history), 0.0, start)
+        for question, expected in turns(number, questions):
+            result = Result(number, question, tuple(history), 0.0, time.perf_counter())
             try:
                 result.answer = clients[number].ask(question, history)
             except Exception as exc:  # the load test reports failures rather than stopping
                 result.error = f"{type(exc).__name__}: {exc}"[:300]
-            result.seconds = time.perf_counter() - start
-            if not result.error:
-                result.wrong = check(result.answer, expected, history)
-            history.append(question)
+            finish(result, expected, history)
             with lock:
                 results.append(result)
 
@@ -292,6 +288,48 @@ def run_sessions(
     for client in clients:
         client.close()
     return results, wall
+
+
+async def _run_async_sessions(
+    url: str, sessions: int, questions: int, *, timeout: float, on_start: Callable[[], None] | None
+) -> tuple[list[Result], float]:
+    """`run_sessions` for an asyncio driver (`V1Session`): the sessions as tasks of one loop."""
+    clients = [V1Session(url, timeout) for _ in range(sessions)]
+    results: list[Result] = []
+
+    async def session(number: int) -> None:
+        history: list[str] = []
+        for question, expected in turns(number, questions):
+            result = Result(number, question, tuple(history), 0.0, time.perf_counter())
+            try:
+                result.answer = await clients[number].ask(question, history)
+            except Exception as exc:  # the load test reports failures rather than stopping
+                result.error = f"{type(exc).__name__}: {exc or 'no reply'}"[:300]
+            finish(result, expected, history)
+            results.append(result)
+
+    started = time.perf_counter()
+    if on_start is not None:
+        on_start()
+    await asyncio.gather(*(session(n) for n in range(sessions)))
+    wall = time.perf_counter() - started
+    for client in clients:
+        await client.close()
+    return results, wall
+
+
+def turns(number: int, questions: int) -> list[tuple[str, tuple[str, ...] | str | None]]:
+    """What session `number` asks: its conversation, repeated up to `questions` questions."""
+    conversation = CONVERSATIONS[number % len(CONVERSATIONS)]
+    return [conversation[i % len(conversation)] for i in range(questions)]
+
+
+def finish(result: Result, expected: tuple[str, ...] | str | None, history: list[str]) -> None:
+    """Time `result` (sent at `result.started`), check its answer, and add its question to `history`."""
+    result.seconds = time.perf_counter() - result.started
+    if not result.error:
+        result.wrong = check(result.answer, expected, history)
+    history.append(result.question)
 
 
 def check(answer: dict, expected: tuple[str, ...] | str | None, history: list[str]) -> str:
@@ -361,6 +399,10 @@ def format_table(data: dict) -> str:
                 f"{data['answer_cpu_ms_per_question']} ms CPU, {data['answer_wall_ms_per_question']} ms wall"
                 f" (server CPU = {data['server_cpu_over_answer_cpu']}x answer CPU)",
             )
+        )
+    if data.get("load_generator_cpu_ms_per_question") is not None:
+        rows.append(
+            ("load generator CPU per question", f"{data['load_generator_cpu_ms_per_question']} ms (this process, same cores)")
         )
     if data.get("replicas"):
         rows.append(("replicas behind HAProxy", f"{data['replicas']} (sticky: {data['sticky']})"))
@@ -506,13 +548,16 @@ def measure(target: dict, driver: str, args: argparse.Namespace) -> dict:
         target["cluster"].kill(0)
 
     start_killer = (lambda: threading.Thread(target=kill, daemon=True).start()) if args.kill_replica_after is not None else None
+    client_cpu = time.process_time()
     results, wall = run_sessions(
         target["url"], args.sessions, args.questions, driver=driver, timeout=args.timeout, on_start=start_killer
     )
+    client_cpu = time.process_time() - client_cpu
     cpu = _cpu_total(target["pids"]) - cpu_before if cpu_before is not None else None
     answer_after = _answer_time(target["replica_urls"]) if not killed else None
     data = report(results, wall, settings) | {"url": target["url"], "load_average": [load_before, os.getloadavg()[0]]}
     data["server_cpu_ms_per_question"] = round(cpu * 1000 / len(results), 1) if cpu is not None and results else None
+    data["load_generator_cpu_ms_per_question"] = round(client_cpu * 1000 / len(results), 2) if results else None
     if answer_before is not None and answer_after is not None and answer_after[2] > answer_before[2]:
         count = answer_after[2] - answer_before[2]
         data["answer_cpu_ms_per_question"] = round((answer_after[0] - answer_before[0]) * 1000 / count, 1)

@@ -230,3 +230,13 @@ def test_a_later_build_removes_leftovers_of_an_interrupted_one(tiny_index):
     (index_dir / f".{CURRENT}.99").write_text("build-3-4\n", encoding="utf-8")
     assert build_index(tiny_index).built is False
     assert sorted(p.name for p in index_dir.iterdir()) == sorted([".lock", CURRENT, live.name])
+
+
+def test_loading_an_index_leaves_numpy_one_blas_thread(tiny_index):
+    # a second BLAS thread spins beside every answer's matrix product (docs/benchmarks.md)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    threadpool_limits(2, user_api="blas")
+    assert any(lib["num_threads"] == 2 for lib in threadpool_info() if lib["user_api"] == "blas")
+    load_index(tiny_index)
+    assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == {1}

@@ -125,10 +125,21 @@ def load_index(settings: Settings, *, check_fresh: bool = True) -> LoadedIndex:
         return _load_live(settings, check_fresh=check_fresh)
 
 
+def one_blas_thread() -> None:
+    """Let numpy's BLAS (OpenBLAS) use one thread. The bank's scores are a matrix product, which
+    OpenBLAS splits over both cores; its second thread then spins waiting for work, ~7 ms of CPU a
+    question that the answering thread never sees, and a core taken from the other question
+    (answer CPU 18 → 7 ms a question, two at a time: docs/benchmarks.md)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+
+
 def _load_live(settings: Settings, *, check_fresh: bool) -> LoadedIndex:
     import faiss
 
     faiss.omp_set_num_threads(1)  # one thread per question: two oversubscribe 2 cores under load (scripts/bench.py)
+    one_blas_thread()
 
     hint = rebuild_hint(settings)
     folder = live_folder(settings.index_dir, hint=hint)
