@@ -9,17 +9,17 @@ from chatbot.index.batching import Tokens, pad_lengths, token_batches
 
 
 def test_pad_lengths_end_at_the_models_limit():
-    assert pad_lengths(256) == (16, 24, 32, 48, 64, 96, 128, 192, 256)
-    assert pad_lengths(100) == (16, 24, 32, 48, 64, 96, 100)
-    assert pad_lengths(16) == (16,)
+    assert pad_lengths(256) == (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256)
+    assert pad_lengths(100) == (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 100)
+    assert pad_lengths(8) == (8,)
 
 
 @pytest.mark.parametrize(
     ("lengths", "expected"),
     [
         # (rows, padded length) of each batch, in order of length
-        ([3, 16, 17, 24, 25], [([0, 1], 16), ([2, 3], 24), ([4], 32)]),
-        ([200, 1, 256, 190, 257], [([1], 16), ([3], 192), ([0, 2], 256), ([4], 256)]),  # 257: truncated
+        ([3, 16, 17, 24, 25, 9], [([0], 8), ([1, 5], 16), ([2, 3], 24), ([4], 32)]),
+        ([200, 1, 256, 190, 257], [([1], 8), ([3], 192), ([0], 224), ([2, 4], 256)]),  # 257: truncated
         ([], []),
     ],
 )

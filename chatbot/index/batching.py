@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 # Padded lengths of a batch, in tokens (the model's own limit is added as the last one). On the
-# synthetic 10 MB corpus the median text is 18 tokens, the 90th percentile 67 and the 99th 187.
-PAD_LENGTHS = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+# synthetic 10 MB corpus the median text is 18 tokens, the 90th percentile 67 and the 99th 187;
+# steps of 8 up to 64 pad 15% more tokens than the texts hold, against 21% with steps of 16-64
+# (16, 24, 32, 48, 64, 96, …), and cost 11% less CPU (6.3 against 7.1 ms a text).
+PAD_LENGTHS = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 384, 512)
 # padded tokens in one batch: bounds the activations, and so the arena. Over 20,000 texts of the
 # synthetic corpus, 2,048 peaked at 607 MiB and 4,096 at 770 MiB, for the same CPU time.
 TOKENS_PER_BATCH = 2048
