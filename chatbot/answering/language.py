@@ -18,9 +18,9 @@ MARGIN = 1.0  # a word leans to the other language when it is ten times as frequ
 
 @lru_cache(maxsize=1)
 def _identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from .langid_model import identifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return identifier()
 
 
 def other_language(text: str) -> str | None:
