@@ -25,8 +25,6 @@ def _identifier():
 
 def other_language(text: str) -> str | None:
     """The language code of a message written in another language than English, else None."""
-    from wordfreq import available_languages, zipf_frequency
-
     words = [w for w in tokens(text) if w.isalpha()]
     unspaced = any(_unspaced(ch) for ch in text)
     if len(words) < MIN_WORDS and not unspaced:
@@ -36,6 +34,8 @@ def other_language(text: str) -> str | None:
         return None
     if unspaced:
         return language
+    from wordfreq import available_languages, zipf_frequency  # 0.2 s to import: only when not English
+
     if language not in available_languages():
         return None
     theirs = sum(zipf_frequency(w, language) > zipf_frequency(w, ENGLISH) + MARGIN for w in words)
