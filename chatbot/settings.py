@@ -8,7 +8,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-PLAIN = ("model", "fine_tune", "trust_model", "rate_limit", "rate_burst", "trusted_proxies", "retention_days")  # not paths
+QUANTIZE_CHOICES = ("none", "int8")
+# not paths
+PLAIN = ("model", "fine_tune", "quantize", "trust_model", "rate_limit", "rate_burst", "trusted_proxies", "retention_days")
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,9 @@ class Settings:
     model: str = DEFAULT_MODEL
     feedback_db: Path | str = ROOT / "feedback.sqlite3"  # a file, or a postgresql:// URL shared by replicas
     fine_tune: bool = True  # fine-tune the model on the question bank at build time (README, "Model choice")
+    # the exported encoder's weights: "none" (float) or "int8" (ONNX Runtime dynamic quantization;
+    # docs/benchmarks.md); None keeps what the index was built with ("none" for a first build)
+    quantize: str | None = None
     trust_model: bool = False  # use a known model whose weights are not the publisher's (build-index --trust-model)
     model_cache: Path = ROOT / "index" / "models"  # fine-tuned and unpacked models, by content hash
     rate_limit: float = 30.0  # questions a minute a client may ask (chat and /v1/ask); 0: no limit (throttle.py)
@@ -37,6 +42,7 @@ class Settings:
             model=env.get("CHATBOT_MODEL", cls.model),
             feedback_db=feedback_target(env.get("CHATBOT_FEEDBACK_DB", cls.feedback_db)),
             fine_tune=env.get("CHATBOT_FINE_TUNE", "1").strip().lower() not in ("0", "false", "no", "off"),
+            quantize=env.get("CHATBOT_QUANTIZE") or None,
             model_cache=Path(env.get("CHATBOT_MODEL_CACHE", cls.model_cache)),
             rate_limit=float(env.get("CHATBOT_RATE_LIMIT", cls.rate_limit)),
             rate_burst=int(env.get("CHATBOT_RATE_BURST", cls.rate_burst)),

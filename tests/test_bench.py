@@ -50,6 +50,10 @@ FIGURES = [
     "throughput.passages_per_s",
     "throughput.raw_texts_per_s",
     "throughput.ratio_to_raw_encode",
+    "encode.build.texts_per_s",
+    "encode.bare.texts_per_s",
+    "encode.ratio_to_bare",
+    "encode.cpu_ratio_to_bare",
     "large.rank.chosen.total_ms.p50",
     "large.rank.chosen.recall_at_10",
     "large.rank.flat.total_ms.p50",
@@ -93,6 +97,7 @@ def test_quick_bench_reports_every_figure(tmp_path):
     for path in FIGURES:
         value = lookup(results, path)
         assert isinstance(value, (int, float)) and math.isfinite(value), f"{path} = {value!r}"
+    assert results["encode"]["max_vector_gap"] < 1e-4  # the build's bulk encode gives the bare loop's vectors
     assert results["imports"]["forbidden"] == []  # `ask` runs without torch, sentence-transformers or gradio
     assert results["warm"]["retrieved"] >= len(QUESTIONS) - 3  # only greetings/advice skip retrieval
     assert [t["figure"] for t in results["targets"]] == [path for _, path, _, _ in TARGETS]

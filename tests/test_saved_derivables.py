@@ -16,7 +16,7 @@ from chatbot.guide.places import states_named
 from chatbot.guide.query import Reader
 from chatbot.index.lexical import LEXICAL, LexicalIndex
 from chatbot.index.load import live_folder, load_index
-from chatbot.index.onnx_encoder import OnnxEncoder, _batches
+from chatbot.index.onnx_encoder import OnnxEncoder
 from conftest import BANK, ROOT
 
 FIXTURES = sorted((ROOT / "tests" / "fixtures").glob("questions*.jsonl"))
@@ -118,17 +118,6 @@ def test_bulk_encoding_gives_the_query_encoders_vectors(real_settings, guide_pas
     folder = live_folder(real_settings.index_dir) / "encoder"
     texts = [s for p in guide_passages[:12] for s in p.sentences] + [p.text for p in guide_passages[:12]] + ["a", ""]
     one_by_one = OnnxEncoder(folder).encode(texts)
-    for workers in (1, 2):
-        bulk = OnnxEncoder(folder, bulk=True).encode_batched(texts, batch_size=5, workers=workers)
+    for workers, chunk in ((1, 8192), (2, 8192), (2, 7)):  # a chunk of 7: tokenized ahead while the model runs
+        bulk = OnnxEncoder(folder, bulk=True).encode_batched(texts, workers=workers, chunk=chunk)
         np.testing.assert_allclose(bulk, one_by_one, atol=1e-5)
-
-
-def test_batches_hold_every_row_once_and_bound_long_texts():
-    lengths = [5, 900, 80, 80, 900, 10] * 20 + [20_000]
-    batches = _batches(lengths, 32)
-    rows = np.concatenate(batches)
-    assert sorted(rows.tolist()) == list(range(len(lengths)))
-    assert max(len(b) for b in batches) == 32
-    assert all(len(b) == 1 or len(b) * max(lengths[r] for r in b) <= 16_384 for b in batches)
-    assert max(len(b) for b in batches if max(lengths[r] for r in b) == 900) == 18
-    assert _batches([], 32) == []

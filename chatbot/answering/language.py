@@ -18,15 +18,13 @@ MARGIN = 1.0  # a word leans to the other language when it is ten times as frequ
 
 @lru_cache(maxsize=1)
 def _identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from .langid_model import identifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return identifier()
 
 
 def other_language(text: str) -> str | None:
     """The language code of a message written in another language than English, else None."""
-    from wordfreq import available_languages, zipf_frequency
-
     words = [w for w in tokens(text) if w.isalpha()]
     unspaced = any(_unspaced(ch) for ch in text)
     if len(words) < MIN_WORDS and not unspaced:
@@ -36,6 +34,8 @@ def other_language(text: str) -> str | None:
         return None
     if unspaced:
         return language
+    from wordfreq import available_languages, zipf_frequency  # 0.2 s to import: only when not English
+
     if language not in available_languages():
         return None
     theirs = sum(zipf_frequency(w, language) > zipf_frequency(w, ENGLISH) + MARGIN for w in words)

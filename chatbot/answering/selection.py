@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import Enum
+from functools import cached_property
 
 import numpy as np
 
@@ -35,19 +36,28 @@ FIGURE_POOL = 3  # passages searched for the kind of figure a question asks for
 FIGURE_MARGIN = 0.05  # how far below the best such a passage may score and still answer
 
 
-@dataclass(frozen=True)
 class Housekeeping:
     """The bank's housekeeping marks, and the word stems the guide uses only in them ("staffing",
-    "agency"): a marked sentence is quoted only to a question using one of those."""
+    "agency"): a marked sentence is quoted only to a question using one of those.
 
-    sentences: frozenset[str]
-    stems: frozenset[str]
+    The stems are found when a marked sentence is first a candidate, not at load: finding them reads
+    every sentence of the guide (~2 s at 10 MB of corpus)."""
+
+    def __init__(self, sentences: frozenset[str], passages: list[Passage]) -> None:
+        self.sentences = sentences
+        self._passages = passages
 
     @classmethod
     def of_guide(cls, marked: frozenset[str], passages: list[Passage]) -> Housekeeping:
-        rest = {w for p in passages for s in p.sentences if s not in marked for w in stems(content_words(s))}
-        own = {w for s in marked for w in stems(content_words(s))}
-        return cls(marked, frozenset(own - rest))
+        return cls(marked, passages)
+
+    @cached_property
+    def stems(self) -> frozenset[str]:
+        own = {w for s in self.sentences for w in stems(content_words(s))}
+        if not own:
+            return frozenset()
+        rest = {w for p in self._passages for s in p.sentences if s not in self.sentences for w in stems(content_words(s))}
+        return frozenset(own - rest)
 
     def allows(self, sentence: str, asked: set[str]) -> bool:
         return sentence not in self.sentences or bool(self.stems & asked & stems(content_words(sentence)))

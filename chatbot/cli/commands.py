@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ChatbotError
-from ..settings import Settings
+from ..settings import QUANTIZE_CHOICES, Settings
 from .batch import read_questions
 
 log = logging.getLogger("chatbot")
@@ -27,6 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env(index_dir=args.index, model=args.model, corpus_dir=getattr(args, "corpus", None))
     if getattr(args, "trust_model", False):
         settings = settings.with_overrides(trust_model=True)
+    settings = settings.with_overrides(quantize=getattr(args, "quantize", None))
     if hasattr(sys.stdout, "reconfigure"):  # a lone surrogate in a --batch question prints as \udc00, a JSON escape
         sys.stdout.reconfigure(errors="backslashreplace")
     try:
@@ -56,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.add_argument(
         "--trust-model", action="store_true", help="use a known model even when its weights are not the publisher's"
+    )
+    build.add_argument(
+        "--quantize",
+        choices=QUANTIZE_CHOICES,
+        help="the encoder's weights: none (float) or int8 (faster, see docs/benchmarks.md; env CHATBOT_QUANTIZE; "
+        "default: as the index was built, else none)",
     )
     build.set_defaults(handler=_build)
 

@@ -46,6 +46,7 @@ from .load import (
 from .manifest import MANIFEST, Manifest, corpus_hashes, file_sha256, staleness
 from .models import check_weights, model_source
 from .neighbours import BANK_VECTORS, write_bank
+from .quantize import chosen, vector_key
 from .terms_fit import fit_terms
 from .vector_cache import VectorCache, read_cache
 
@@ -115,11 +116,13 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
         else:
             model = fine_tuned(base, bank, passages, settings.model_cache, progress=progress) if settings.fine_tune else base
             model_bank = _bank_digest(hashes, settings.corpus_dir) if model is not base else ""
+        # the quantization asked for, else the previous build's, else float
+        quantize = chosen(settings.quantize if settings.quantize is not None or not previous else previous[1].quantize)
         folder = index_dir / f".tmp-build-{os.getpid()}-{time.time_ns()}"
         folder.mkdir()
         try:
-            encoders = steps.Encoders(folder, previous, model, progress)
-            cached = read_cache(previous[0] / CACHE, model.weights_sha256) if previous else None
+            encoders = steps.Encoders(folder, previous, model, progress, quantize=quantize, cache=settings.model_cache)
+            cached = read_cache(previous[0] / CACHE, vector_key(model.weights_sha256, quantize)) if previous else None
             vectors = VectorCache(encoders.encode, cached)
             dimension = steps.write_vectors(folder, passages, vectors)
             query_encoder = encoders.place()
@@ -141,6 +144,7 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
                 corpus=hashes,
                 files={},
                 query_encoder=query_encoder,
+                quantize=encoders.quantize,
                 passages=len(passages),
                 sentences=sum(len(sentence_embed_texts(p)) for p in passages),
                 built_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -156,7 +160,7 @@ def build_index(settings: Settings, *, progress: bool = False, force: bool = Fal
             glossary.save(folder / GLOSSARY)
             fit_terms(bank, [r.own for r in read], bank_vectors, glossary.vocabulary, vectors.embed).save(folder)
             fit_context(load_conversations(settings.corpus_dir), bank, lambda t: reader.read(t).own, vectors.embed).save(folder)
-            vectors.save(folder / CACHE, model.weights_sha256)
+            vectors.save(folder / CACHE, vector_key(model.weights_sha256, quantize))
             tuning = steps.fit_tuning(open_build(folder, manifest), [r.lexical for r in read], bank)
             manifest = replace(
                 manifest,

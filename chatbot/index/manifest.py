@@ -46,6 +46,7 @@ class Manifest:
     model_bank: str = ""  # hash of the bank the model was fine-tuned on (older than the bank after a live rebuild)
     embedded: int = 0  # distinct texts this build embedded
     reused: int = 0  # distinct texts whose vectors came from the previous build
+    quantize: str = "none"  # the query encoder's weights: "none" (float) or "int8" (quantize.py)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2, sort_keys=True)
@@ -99,6 +100,8 @@ def staleness(settings: Settings, manifest: Manifest) -> str:
         return f"the index was built with model {manifest.model!r}, not {settings.model!r}"
     if settings.fine_tune != manifest.fine_tune:
         return "the index was built " + ("without" if settings.fine_tune else "with") + " fine-tuning on the question bank"
+    if settings.quantize is not None and settings.quantize != manifest.quantize:
+        return f"the index was built with quantize {manifest.quantize!r}, not {settings.quantize!r}"
     return ""
 
 
@@ -111,6 +114,7 @@ def rebuild_hint(settings: Settings) -> str:
             ("--corpus", settings.corpus_dir, default.corpus_dir),
             ("--index", settings.index_dir, default.index_dir),
             ("--model", settings.model, default.model),
+            ("--quantize", settings.quantize, default.quantize),
         )
         if value != usual
     ]

@@ -28,6 +28,7 @@ from .load import (
     sentence_embed_texts,
 )
 from .manifest import Manifest
+from .quantize import FLOAT, quantize_encoder
 from .tuning import Tuning
 from .vector_cache import VectorCache
 from .vector_store import vector_index
@@ -39,11 +40,22 @@ GENERIC_HEADING_MAX = 0.1
 
 class Encoders:
     """The build's encoders: the query encoder placed in the new build (the previous build's when
-    the model is the same, else exported to ONNX), and what embeds the corpus (that ONNX encoder on
-    every core, or sentence-transformers when the export failed), each made on first use."""
+    the model and its quantization are the same, else exported to ONNX and, when asked, quantized),
+    and what embeds the corpus (that ONNX encoder on every core, or sentence-transformers when the
+    export failed), each made on first use."""
 
-    def __init__(self, folder: Path, previous: tuple[Path, Manifest] | None, model: ModelInfo, progress: bool) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        previous: tuple[Path, Manifest] | None,
+        model: ModelInfo,
+        progress: bool,
+        *,
+        quantize: str = FLOAT,
+        cache: Path | None = None,
+    ) -> None:
         self.folder, self.previous, self.model, self.progress = folder, previous, model, progress
+        self.quantize, self.cache = quantize, cache
         self.kind = ""  # "onnx" or "sentence-transformers" once placed
         self._torch_encoder = None
 
@@ -53,7 +65,12 @@ class Encoders:
             return self.kind
         if self.previous is not None:
             old_folder, old = self.previous
-            if old.query_encoder == "onnx" and old.model_sha256 == self.model.weights_sha256 and (old_folder / ENCODER).is_dir():
+            if (
+                old.query_encoder == "onnx"
+                and old.model_sha256 == self.model.weights_sha256
+                and old.quantize == self.quantize
+                and (old_folder / ENCODER).is_dir()
+            ):
                 shutil.copytree(old_folder / ENCODER, self.folder / ENCODER, copy_function=os.link)
                 self.kind = "onnx"
                 return self.kind
@@ -61,8 +78,10 @@ class Encoders:
 
         if export_onnx_apart(self.model, self.folder / ENCODER, progress=self.progress):
             self.kind = "onnx"
+            if self.quantize != FLOAT:
+                quantize_encoder(self.folder / ENCODER, self.cache or self.folder)
         else:
-            self.kind = "sentence-transformers"
+            self.kind, self.quantize = "sentence-transformers", FLOAT
             self._torch_encoder = SentenceTransformerEncoder(self.model, progress=self.progress)
         return self.kind
 

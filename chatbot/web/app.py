@@ -15,12 +15,10 @@ from ..answering.render import browse_html, escape
 from . import api
 from .chat import PANEL_HINT, ChatApp, ChatState
 from .gradio_internals import set_shutdown_grace
+from .sizing import CONCURRENCY, QUEUE_SIZE
 from .throttle import client_of
 
 TITLE = "Medical Assistant Career Guide"
-# Queue sizing, measured with scripts/load_test.py (see README "Serving").
-CONCURRENCY = 2
-QUEUE_SIZE = 256
 STORAGE_KEY = "ma-career-guide-chat"
 EXAMPLES = (
     "What does a medical assistant do?",

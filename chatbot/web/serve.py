@@ -22,6 +22,7 @@ from ..errors import ChatbotError
 from ..settings import Settings
 from . import serve_edges as edges
 from .signin import check_admin_password
+from .sizing import CONCURRENCY, QUEUE_SIZE
 
 SECRET_FILE = ".browser-secret"
 ADMIN_PASSWORD = "CHATBOT_ADMIN_PASSWORD"  # set: the review page is served at /admin
@@ -29,8 +30,6 @@ ADMIN_PASSWORD = "CHATBOT_ADMIN_PASSWORD"  # set: the review page is served at /
 
 def register(commands, common: argparse.ArgumentParser) -> None:
     """Add the `serve` subcommand to the CLI."""
-    from .app import CONCURRENCY, QUEUE_SIZE
-
     parser = commands.add_parser("serve", parents=[common], help="start the chat window (a local web app)")
     parser.add_argument(
         "--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on (default 127.0.0.1)"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from chatbot.settings import Settings
 
+from .encoding import corpus_texts, encode_table_rows, encode_throughput
 from .options import QUESTIONS, BenchOptions
 from .processes import chatbot_command, profile_command, run_process
 from .stats import median, summary, timed
@@ -55,6 +56,11 @@ def corpus_bench(corpus: Path, work: Path, options: BenchOptions) -> dict:
         figures["cold_ask"]["profile"] = profile_command(
             chatbot_command(options.python, "ask", settings, QUESTIONS[0]), options, work / "ask.prof"
         )
+    log.info("bulk encode of %d of its texts against a bare ONNX Runtime loop", options.encode_texts)
+    from chatbot.index.load import ENCODER, live_folder
+
+    texts = corpus_texts(corpus, options.encode_texts, seed=options.seed)
+    figures["encode"] = encode_throughput(live_folder(settings.index_dir) / ENCODER, texts)
     log.info("timing warm answers")
     from chatbot.answering.assistant import Assistant
 
@@ -119,6 +125,7 @@ def corpus_table(figures: dict) -> str:
         ("warm answer p50 / p95", f"{warm['p50_ms']:.1f} / {warm['p95_ms']:.1f} ms ({warm['n']} answers)"),
         ("  Assistant.load in process (files cached)", f"{warm['load_in_process_ms']:.0f} ms"),
     ]
+    rows += [(label, f"{value}; {note}") for label, value, note in encode_table_rows(figures["encode"])]
     width = max(len(label) for label, _ in rows)
     lines = [f"{label:<{width}}  {value}" for label, value in rows]
     if "profile" in cold:

@@ -52,6 +52,7 @@ class BenchOptions:
     rebuild_runs: int = 5
     synthetic_passages: int = 2_000
     large_passages: int = 100_000
+    encode_texts: int = 4_000  # texts of the bulk-encode comparison (encoding.py)
     serve: bool = True
     profile: bool = True
     python: str = sys.executable
@@ -59,7 +60,9 @@ class BenchOptions:
 
     @classmethod
     def quick(cls, **changes) -> BenchOptions:
-        quick = cls(repeats=1, cold_runs=2, rebuild_runs=2, synthetic_passages=30, large_passages=2_500, profile=False)
+        quick = cls(
+            repeats=1, cold_runs=2, rebuild_runs=2, synthetic_passages=30, large_passages=2_500, encode_texts=200, profile=False
+        )
         return replace(quick, **changes)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from .encoding import encode_table_rows
+
 
 def to_json(results: dict) -> str:
     """The figures as indented JSON (numpy scalars as plain numbers)."""
@@ -46,6 +48,7 @@ def table(results: dict) -> str:
             f"{throughput['passages_per_s']:.1f} passages/s",
             f"{throughput['ratio_to_raw_encode']:.2f}x raw encode speed",
         ),
+        *encode_table_rows(results["encode"]),
         (
             "  raw ST encode, texts/s (1 / 2 torch threads)",
             " / ".join(f"{v:.0f}" for v in throughput["raw_texts_per_s_by_torch_threads"].values()),

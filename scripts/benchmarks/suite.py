@@ -9,7 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from chatbot.index.load import ENCODER
+
 from .builds import build_throughput, guide_builds
+from .encoding import corpus_texts, encode_throughput
 from .latency import warm_and_baselines
 from .memory import memory
 from .options import QUESTIONS, BenchOptions
@@ -41,6 +44,9 @@ def run(options: BenchOptions, work: Path) -> dict:
     results["large"] = large_index(assistant.index, options)  # before torch: its OpenMP pool would share the cores
     results["warm"], results["baseline"] = warm_and_baselines(assistant, options)
     results["throughput"] = build_throughput(assistant.index, work, options)
+    log.info("bulk encode against a bare ONNX Runtime loop")
+    texts = corpus_texts(work / "synthetic-corpus", options.encode_texts, seed=options.seed)
+    results["encode"] = encode_throughput(assistant.index.folder / ENCODER, texts)
     add_ratios(results)
     results["targets"] = check_targets(results)
     results["environment"]["load_after"] = os.getloadavg()
