@@ -30,11 +30,11 @@ def test_features_read_the_sentences_words_place_and_vectors():
     ]
     vectors = unit(np.array([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]]))
     asked = unit(np.array([[1.0, 0.05]]))
-    x = features(passages, vectors, asked)
+    x = features(passages, vectors, vectors @ asked.T)
     column = {name: x[:, i] for i, name in enumerate(FEATURES)}
     assert x.shape == (3, len(FEATURES))
     assert column["own_words"][2] == 1.0 and column["own_words"][0] < 1.0  # "zorbular", "widgets", "sell" are its own
-    assert column["addresses_reader"][2] > 0 == column["addresses_reader"][0]
+    assert column["addresses_reader"][2] > 0 and column["addresses_reader"][0] == 0
     assert column["edge"][0] == column["edge"][2] == 1.0 and column["edge"][1] == 0.0  # first, middle, last of three
     assert column["unasked"][2] > column["unasked"][0]
     assert column["outlier"][2] == 0.0  # alone in its passage: nothing to stand out from

@@ -201,17 +201,9 @@ def format_bank_cv(tuning: dict) -> str:
     )
 
 
-def format_fits(terms: dict, housekeeping: dict) -> str:
-    """The build's other fitted models, cross-validated: missing terms and housekeeping sentences."""
-    lines = [
-        f"missing terms ({terms.get('fitted_on', 'not fitted')})"
-        + "".join(f", {k} {v}" for k, v in sorted(terms.get("cv", {}).items()))
-    ]
-    rest = {k: v for k, v in housekeeping.items() if k != "fitted_on"}
-    lines.append(
-        f"housekeeping ({housekeeping.get('fitted_on', 'not fitted')})" + "".join(f", {k} {v}" for k, v in sorted(rest.items()))
-    )
-    return "\n".join(lines)
+def format_fit(name: str, fitted_on: str, figures: dict) -> str:
+    """One of the build's other fitted models, cross-validated (missing terms, housekeeping)."""
+    return f"{name} ({fitted_on})" + "".join(f", {k} {v}" for k, v in sorted(figures.items()))
 
 
 def register(commands, common: argparse.ArgumentParser) -> None:
@@ -250,7 +242,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         fits = {"terms_cv": assistant.index.terms.cv, "housekeeping_fit": assistant.index.glossary.housekeeping_fit}
         print(json.dumps({**single, "bank_cv": tuning.get("cv", {}), **fits}, indent=2))
     else:
-        terms = assistant.index.terms
+        terms, housekeeping = assistant.index.terms, dict(assistant.index.glossary.housekeeping_fit)
         print("\n" + format_bank_cv(tuning))
-        print(format_fits({"fitted_on": terms.fitted_on, "cv": terms.cv}, assistant.index.glossary.housekeeping_fit))
+        print(format_fit("missing terms", terms.fitted_on, terms.cv))
+        print(format_fit("housekeeping", housekeeping.pop("fitted_on", "not fitted"), housekeeping))
     return 0

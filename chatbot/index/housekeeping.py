@@ -44,13 +44,14 @@ class Found:
     fitted_on: str = "not fitted"
 
 
-def features(passages: Sequence[Passage], vectors: np.ndarray, asked: np.ndarray) -> np.ndarray:
+def features(passages: Sequence[Passage], vectors: np.ndarray, similarity: np.ndarray) -> np.ndarray:
     """(sentence, FEATURES) for every sentence of `passages` in order; `vectors` are the sentences'
-    unit vectors in that order, `asked` the answered bank questions' unit vectors."""
+    unit vectors in that order, `similarity` their cosines with the answered bank questions
+    (sentence, question)."""
     sentences = [s for p in passages for s in p.sentences]
     words = [stems(content_words(s)) for s in sentences]
     used = Counter(w for sentence in words for w in sentence)
-    unasked = 1.0 - (vectors @ asked.T).max(axis=1) if len(asked) else np.zeros(len(sentences))
+    unasked = 1.0 - similarity.max(axis=1) if similarity.size else np.zeros(len(sentences))
     rows: list[list[float]] = []
     start = 0
     for passage, position, length in _positions(passages):
@@ -83,7 +84,8 @@ def find_housekeeping(passages: Sequence[Passage], vectors: np.ndarray, asked: n
     labels = np.array([s in marks for s in sentences])
     if labels.sum() < MIN_MARKS:
         return Found(marks, fitted_on=f"not fitted: {int(labels.sum())} marked sentences, {MIN_MARKS} needed")
-    x = features(passages, vectors, asked)
+    similarity = vectors @ asked.T
+    x = features(passages, vectors, similarity)
     held_out = np.zeros(len(sentences))
     folds = StratifiedKFold(n_splits=min(5, int(labels.sum())), shuffle=True, random_state=0)
     for train, test in folds.split(x, labels):
@@ -92,8 +94,8 @@ def find_housekeeping(passages: Sequence[Passage], vectors: np.ndarray, asked: n
     threshold = float(np.quantile(held_out[~labels], 1.0 - FLAG_BOUND))
     # held out, so an unmarked sentence's own label never pulls it down; and never one a bank question leads to
     answers = np.zeros(len(sentences), dtype=bool)
-    if len(asked):
-        answers[(asked @ vectors.T).argmax(axis=1)] = True
+    if similarity.size:
+        answers[similarity.argmax(axis=0)] = True
     found = labels | ((held_out > threshold) & ~answers)
     cv = {
         "marks_found": round(float((held_out[labels] > threshold).mean()), 4),
