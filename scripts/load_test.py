@@ -35,7 +35,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,11 +252,13 @@ def run_sessions(
     driver: str = "gradio_client",
     timeout: float = TIMEOUT,
     on_start: Callable[[], None] | None = None,
+    pool: Sequence[str] = (),
 ) -> tuple[list[Result], float]:
     """Every session asks its conversation at the same time; results and wall-clock seconds.
-    `on_start` is called as the first questions are sent (every session connected)."""
+    `on_start` is called as the first questions are sent (every session connected); with a `pool`
+    of questions, the sessions ask those instead (`turns`)."""
     if driver == "v1":
-        return asyncio.run(_run_async_sessions(url, sessions, questions, timeout=timeout, on_start=on_start))
+        return asyncio.run(_run_async_sessions(url, sessions, questions, timeout=timeout, on_start=on_start, pool=pool))
     clients = [DRIVERS[driver](url, timeout) for _ in range(sessions)]
     results: list[Result] = []
     lock = threading.Lock()
@@ -265,7 +267,7 @@ def run_sessions(
     def session(number: int) -> None:
         history: list[str] = []
         gate.wait()
-        for question, expected in turns(number, questions):
+        for question, expected in turns(number, questions, pool):
             result = Result(number, question, tuple(history), 0.0, time.perf_counter())
             try:
                 result.answer = clients[number].ask(question, history)
@@ -291,7 +293,7 @@ def run_sessions(
 
 
 async def _run_async_sessions(
-    url: str, sessions: int, questions: int, *, timeout: float, on_start: Callable[[], None] | None
+    url: str, sessions: int, questions: int, *, timeout: float, on_start: Callable[[], None] | None, pool: Sequence[str] = ()
 ) -> tuple[list[Result], float]:
     """`run_sessions` for an asyncio driver (`V1Session`): the sessions as tasks of one loop."""
     clients = [V1Session(url, timeout) for _ in range(sessions)]
@@ -299,7 +301,7 @@ async def _run_async_sessions(
 
     async def session(number: int) -> None:
         history: list[str] = []
-        for question, expected in turns(number, questions):
+        for question, expected in turns(number, questions, pool):
             result = Result(number, question, tuple(history), 0.0, time.perf_counter())
             try:
                 result.answer = await clients[number].ask(question, history)
@@ -318,10 +320,31 @@ async def _run_async_sessions(
     return results, wall
 
 
-def turns(number: int, questions: int) -> list[tuple[str, tuple[str, ...] | str | None]]:
-    """What session `number` asks: its conversation, repeated up to `questions` questions."""
+def turns(number: int, questions: int, pool: Sequence[str] = ()) -> list[tuple[str, tuple[str, ...] | str | None]]:
+    """What session `number` asks: its conversation, repeated up to `questions` questions; with a
+    `pool`, its own `questions` of the pool in turn (any clear reply is right: the pool is unlabeled)."""
+    if pool:
+        start = number * questions
+        return [(pool[(start + i) % len(pool)], None) for i in range(questions)]
     conversation = CONVERSATIONS[number % len(CONVERSATIONS)]
     return [conversation[i % len(conversation)] for i in range(questions)]
+
+
+def distinct_questions(corpus: Path, seed: int = 0) -> list[str]:
+    """The question bank's questions (answered or not), each once, in a fixed shuffled order: a load in
+    which no question repeats (the server remembers recent questions' vectors, and the
+    conversations above repeat 20 questions across every session)."""
+    import random
+
+    questions: dict[str, None] = {}
+    for path in sorted(corpus.glob("*.questions.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line) if line.strip() else {}
+            if item.get("question"):
+                questions[item["question"]] = None
+    pool = list(questions)
+    random.Random(seed).shuffle(pool)
+    return pool
 
 
 def finish(result: Result, expected: tuple[str, ...] | str | None, history: list[str]) -> None:
@@ -381,6 +404,7 @@ def format_table(data: dict) -> str:
     latency = data["latency_ms"]
     rows = [
         ("sessions x questions", f"{data['sessions']} x {data['questions']} = {data['requests']} requests ({data['driver']})"),
+        ("questions", "the bank's, none asked twice" if data.get("distinct") else "4 conversations, repeated across sessions"),
         ("server concurrency / queue", f"{data['concurrency']} / {data['queue_size']}"),
         ("wall time", f"{data['wall_seconds']:.2f} s"),
         ("throughput", f"{data['throughput_per_second']:.1f} questions/s"),
@@ -467,6 +491,11 @@ def main(argv: list[str] | None = None) -> int:
         help="send SIGTERM to the started app this long into the load (queue driver) and report how long it took to exit",
     )
     parser.add_argument("--timeout", type=float, default=TIMEOUT, help=f"seconds a question may take (default {TIMEOUT:g})")
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="ask the question bank's questions, none twice in the run, instead of the repeated conversations",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
     args.driver = args.driver or ["gradio_client"]
@@ -482,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     with tempfile.TemporaryDirectory(prefix="load-test-") as folder, servers(args, Path(folder)) as target:
         for driver in args.driver:
-            runs.append(measure(target, driver, args))
+            runs.append(measure(target, driver, args, run=len(runs)))
     for data in runs:
         data["shutdown_seconds"] = target.get("shutdown_seconds")
     if args.json:
@@ -528,12 +557,14 @@ def servers(args: argparse.Namespace, folder: Path):
         target["shutdown_seconds"] = round(stop_server(process), 3)
 
 
-def measure(target: dict, driver: str, args: argparse.Namespace) -> dict:
-    """One driver's run: the report, the server CPU and the answers' own time per question."""
+def measure(target: dict, driver: str, args: argparse.Namespace, *, run: int = 0) -> dict:
+    """One driver's run (the `run`-th against this server): the report, the server CPU and the
+    answers' own time per question."""
     settings = {
         "driver": driver,
         "sessions": args.sessions,
         "questions": args.questions,
+        "distinct": args.distinct,
         "concurrency": args.concurrency,
         "queue_size": args.queue_size,
     }
@@ -549,8 +580,15 @@ def measure(target: dict, driver: str, args: argparse.Namespace) -> dict:
 
     start_killer = (lambda: threading.Thread(target=kill, daemon=True).start()) if args.kill_replica_after is not None else None
     client_cpu = time.process_time()
+    pool: Sequence[str] = ()
+    if args.distinct:  # each run asks questions no earlier run asked
+        asked = args.sessions * args.questions
+        pool = distinct_questions(Path(args.corpus or ROOT / "corpus"))
+        if asked * (run + 1) > len(pool):
+            raise SystemExit(f"--distinct: {asked * (run + 1)} questions to ask, the bank has {len(pool)}")
+        pool = pool[asked * run : asked * (run + 1)]
     results, wall = run_sessions(
-        target["url"], args.sessions, args.questions, driver=driver, timeout=args.timeout, on_start=start_killer
+        target["url"], args.sessions, args.questions, driver=driver, timeout=args.timeout, on_start=start_killer, pool=pool
     )
     client_cpu = time.process_time() - client_cpu
     cpu = _cpu_total(target["pids"]) - cpu_before if cpu_before is not None else None

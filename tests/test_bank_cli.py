@@ -127,7 +127,17 @@ def test_adding_to_an_invalid_bank_is_refused(corpus, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_bank_check_reports_a_deliberately_mislabeled_line(real_settings, corpus, capsys):
+def test_bank_check_reports_a_deliberately_mislabeled_line(real_settings, corpus, capsys, monkeypatch):
+    from chatbot.feedback import bank_check
+
+    run_check, checked = bank_check.check_bank, []
+
+    def check_once(*args, **kwargs):  # the text form renders the same check: run once (~12 s), not twice
+        if not checked:
+            checked.append(run_check(*args, **kwargs))
+        return checked[0]
+
+    monkeypatch.setattr(bank_check, "check_bank", check_once)
     bank = corpus / BANK.name
     lines = bank.read_text(encoding="utf-8").splitlines()
     line = json.loads(lines[386])  # line 387: "What was the median annual salary for medical assistants in 2022?"

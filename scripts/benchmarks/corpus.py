@@ -15,7 +15,7 @@ from chatbot.settings import Settings
 from .encoding import corpus_texts, encode_table_rows, encode_throughput
 from .options import QUESTIONS, BenchOptions
 from .processes import chatbot_command, profile_command, run_process
-from .stats import median, summary, timed
+from .stats import ask_new, median, summary, timed
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def corpus_bench(corpus: Path, work: Path, options: BenchOptions) -> dict:
 
         load_ms.append(timed(load))
     assistant.warm_up()
-    warm = [timed(lambda q=q: assistant.ask(q)) for _ in range(options.repeats) for q in QUESTIONS]
+    warm = [timed(lambda q=q: ask_new(assistant, q)) for _ in range(options.repeats) for q in QUESTIONS]
     figures["warm"] = {"load_in_process_ms": load_ms[-1], **{f"{k}_ms" if k != "n" else k: v for k, v in summary(warm).items()}}
     return figures
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .options import QUESTIONS, BenchOptions, model_path
-from .stats import summary
+from .stats import ask_new, summary
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def warm_answers(assistant, options: BenchOptions, *, baselines: dict | None = N
             for baseline in baselines.values():
                 baseline(question)
             start = time.perf_counter()
-            answer = assistant.ask(question)
+            answer = ask_new(assistant, question)
             wall = (time.perf_counter() - start) * 1000
             if not answer.timings_ms:  # answered without retrieval (greeting, medical advice…)
                 continue

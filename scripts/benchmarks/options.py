@@ -61,7 +61,7 @@ class BenchOptions:
     @classmethod
     def quick(cls, **changes) -> BenchOptions:
         quick = cls(
-            repeats=1, cold_runs=2, rebuild_runs=2, synthetic_passages=30, large_passages=2_500, encode_texts=200, profile=False
+            repeats=1, cold_runs=1, rebuild_runs=1, synthetic_passages=30, large_passages=2_500, encode_texts=200, profile=False
         )
         return replace(quick, **changes)
 

@@ -17,6 +17,13 @@ def timed(call: Callable) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+def ask_new(assistant, question: str):
+    """`assistant.ask(question)` as if never asked before: the assistant remembers the vectors of
+    recent questions, and a benchmark that repeats its questions times their encoding every time."""
+    assistant.vectors.forget()
+    return assistant.ask(question)
+
+
 def median(values) -> float:
     """The median of `values` as a plain float."""
     return float(np.median(list(values)))

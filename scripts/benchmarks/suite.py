@@ -25,31 +25,42 @@ log = logging.getLogger(__name__)
 
 
 def run(options: BenchOptions, work: Path) -> dict:
-    """Measure everything into `work` (a scratch folder) and return the figures."""
+    """Measure everything into `work` (a scratch folder) and return the figures, with the seconds
+    each stage of the bench took (`stage_s`: where a slow bench run goes)."""
     started = time.perf_counter()
     results: dict = {"environment": environment(), "options": {**options.__dict__}, "questions": len(QUESTIONS)}
+    stages: dict[str, float] = {}
+
+    def timed(stage: str, measure, *args):
+        begun = time.perf_counter()
+        value = measure(*args)
+        stages[stage] = round(time.perf_counter() - begun, 1)
+        return value
+
     # Subprocesses first, while this process is small: a child's ru_maxrss starts from its
     # parent's high-water mark at spawn (Linux copies it across fork and exec).
-    settings, results["build"] = guide_builds(work, options)
-    results["cold_start"] = cold_start(settings, options)
+    settings, results["build"] = timed("build", guide_builds, work, options)
+    results["cold_start"] = timed("cold_start", cold_start, settings, options)
     log.info("checking what `ask` imports")
-    results["imports"] = import_check(settings, options)
-    results["memory"] = memory(settings, options, results)
+    results["imports"] = timed("imports", import_check, settings, options)
+    results["memory"] = timed("memory", memory, settings, options, results)
 
     from chatbot.answering.assistant import Assistant
 
     assistant = Assistant.load(settings)
     assistant.warm_up()
-    results["threads"] = thread_settings(assistant, options)
-    results["large"] = large_index(assistant.index, options)  # before torch: its OpenMP pool would share the cores
-    results["warm"], results["baseline"] = warm_and_baselines(assistant, options)
-    results["throughput"] = build_throughput(assistant.index, work, options)
+    results["threads"] = timed("threads", thread_settings, assistant, options)
+    # before torch: its OpenMP pool would share the cores
+    results["large"] = timed("large", large_index, assistant.index, options)
+    results["warm"], results["baseline"] = timed("warm", warm_and_baselines, assistant, options)
+    results["throughput"] = timed("throughput", build_throughput, assistant.index, work, options)
     log.info("bulk encode against a bare ONNX Runtime loop")
     texts = corpus_texts(work / "synthetic-corpus", options.encode_texts, seed=options.seed)
-    results["encode"] = encode_throughput(assistant.index.folder / ENCODER, texts)
+    results["encode"] = timed("encode", encode_throughput, assistant.index.folder / ENCODER, texts)
     add_ratios(results)
     results["targets"] = check_targets(results)
     results["environment"]["load_after"] = os.getloadavg()
+    results["stage_s"] = stages
     results["seconds"] = round(time.perf_counter() - started, 1)
     return results
 

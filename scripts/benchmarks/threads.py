@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from .options import QUESTIONS, BenchOptions
-from .stats import summary, timed
+from .stats import ask_new, summary, timed
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def thread_settings(assistant, options: BenchOptions) -> dict:
                 onnx[name].append(timed(lambda session=session, feed=feed: session.run(None, feed)))
             for name in answers:
                 faiss.omp_set_num_threads(int(name))
-                answers[name].append(timed(lambda question=question: assistant.ask(question)))
+                answers[name].append(timed(lambda question=question: ask_new(assistant, question)))
     faiss.omp_set_num_threads(default)
     onnx = {name: summary(values) for name, values in onnx.items()}
     answers = {name: summary(values) for name, values in answers.items()}
