@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .errors import ChatbotError
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 QUANTIZE_CHOICES = ("none", "int8")
@@ -44,10 +46,10 @@ class Settings:
             fine_tune=env.get("CHATBOT_FINE_TUNE", "1").strip().lower() not in ("0", "false", "no", "off"),
             quantize=env.get("CHATBOT_QUANTIZE") or None,
             model_cache=Path(env.get("CHATBOT_MODEL_CACHE", cls.model_cache)),
-            rate_limit=float(env.get("CHATBOT_RATE_LIMIT", cls.rate_limit)),
-            rate_burst=int(env.get("CHATBOT_RATE_BURST", cls.rate_burst)),
+            rate_limit=_number(env, "CHATBOT_RATE_LIMIT", cls.rate_limit, float),
+            rate_burst=_number(env, "CHATBOT_RATE_BURST", cls.rate_burst, int),
             trusted_proxies=tuple(a.strip() for a in env.get("CHATBOT_TRUSTED_PROXIES", "").split(",") if a.strip()),
-            retention_days=float(env.get("CHATBOT_RETENTION_DAYS", cls.retention_days)),
+            retention_days=_number(env, "CHATBOT_RETENTION_DAYS", cls.retention_days, float),
         )
         return settings.with_overrides(**overrides)
 
@@ -62,6 +64,18 @@ class Settings:
             else:
                 changes[key] = value if key in PLAIN else Path(value)
         return replace(self, **changes)
+
+
+def _number(env, name: str, default, kind: type):
+    """The variable `name` read as a `kind` (int or float), or `default` when unset or empty."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise ChatbotError(f"{name} must be {noun}, not {text!r}") from None
 
 
 def feedback_target(value: str | Path) -> Path | str:

@@ -254,3 +254,16 @@ def test_odd_questions_that_cannot_be_arguments_go_through_a_batch(real_settings
     assert answers[2]["reason"] == "empty_question"
     assert answers[3]["in_scope"] is False  # a terminal escape sequence is no question
     assert "\udc00" in answers[5]["question"]  # invalid text goes back out as it came in, as a JSON escape
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("CHATBOT_RATE_LIMIT", "thirty", "a number, not 'thirty'"),
+        ("CHATBOT_RATE_BURST", "2.5", "a whole number, not '2.5'"),
+        ("CHATBOT_RETENTION_DAYS", "6 months", "a number, not '6 months'"),
+    ],
+)
+def test_a_setting_that_is_not_a_number_is_one_clear_error(tmp_path, variable, value, words):
+    result = run_cli("ask", "What does a medical assistant do?", "--index", tmp_path / "none", env=cli_env(**{variable: value}))
+    assert_one_error_line(result, variable, words)

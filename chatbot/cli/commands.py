@@ -24,13 +24,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
-    settings = Settings.from_env(index_dir=args.index, model=args.model, corpus_dir=getattr(args, "corpus", None))
-    if getattr(args, "trust_model", False):
-        settings = settings.with_overrides(trust_model=True)
-    settings = settings.with_overrides(quantize=getattr(args, "quantize", None))
     if hasattr(sys.stdout, "reconfigure"):  # a lone surrogate in a --batch question prints as \udc00, a JSON escape
         sys.stdout.reconfigure(errors="backslashreplace")
     try:
+        settings = Settings.from_env(index_dir=args.index, model=args.model, corpus_dir=getattr(args, "corpus", None))
+        if getattr(args, "trust_model", False):
+            settings = settings.with_overrides(trust_model=True)
+        settings = settings.with_overrides(quantize=getattr(args, "quantize", None))
         return args.handler(args, settings)
     except ChatbotError as exc:
         print(f"error: {exc}", file=sys.stderr)
