@@ -269,6 +269,17 @@ def test_metrics_count_a_question_by_reason_channel_latency_and_feedback_row(cli
     assert ("v1",) in channels
 
 
+def test_metrics_count_the_query_texts_remembered_and_encoded(server):
+    question = "How many hours a week do medical assistants usually work in a clinic?"
+    encoded = metric(server, "chatbot_query_vectors_total", outcome="encoded")
+    assert post_v1(server, {"question": question})[0] == 200
+    assert metric(server, "chatbot_query_vectors_total", outcome="encoded") > encoded  # a new question is encoded
+    encoded, remembered = (metric(server, "chatbot_query_vectors_total", outcome=o) for o in ("encoded", "remembered"))
+    assert post_v1(server, {"question": question})[0] == 200
+    assert metric(server, "chatbot_query_vectors_total", outcome="encoded") == encoded  # asked again: remembered
+    assert metric(server, "chatbot_query_vectors_total", outcome="remembered") > remembered
+
+
 def test_healthz_names_the_live_build_and_model(server, assistant):
     import httpx
 

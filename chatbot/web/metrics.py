@@ -1,5 +1,6 @@
 """What `/metrics` shows, in Prometheus' text format (prometheus_client): questions by reason,
-answer latency, the answering CPU, queue depth, feedback rows saved and dropped, the live build.
+answer latency, the answering CPU, queue depth, feedback rows saved and dropped, the live build,
+and the query vectors the live assistant remembered or encoded.
 
 Each server has its own `Metrics` (its own registry), so several apps in one process (tests)
 never share a count. Gauges that describe the moment (queue depth, the index build) are read
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
-from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.process_collector import ProcessCollector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -68,12 +69,21 @@ class Metrics:
         """Count one row handed to the feedback store (`kind`: question or vote)."""
         self.feedback.labels(kind=kind, outcome="saved" if saved else "dropped").inc()
 
-    def watch(self, *, queue_depth: Callable[[], dict[str, int]] | None = None, build: Callable[[], dict] | None = None) -> None:
-        """Read at every scrape: questions waiting by route, and the live index build's labels."""
+    def watch(
+        self,
+        *,
+        queue_depth: Callable[[], dict[str, int]] | None = None,
+        build: Callable[[], dict] | None = None,
+        vectors: Callable[[], tuple[int, int]] | None = None,
+    ) -> None:
+        """Read at every scrape: questions waiting by route, the live index build's labels, and the
+        live assistant's query vectors (remembered, encoded; they start again at 0 with a new build)."""
         if queue_depth is not None:
             self._scraped.queue_depth = queue_depth
         if build is not None:
             self._scraped.build = build
+        if vectors is not None:
+            self._scraped.vectors = vectors
 
     def scrape(self) -> bytes:
         """Everything, in Prometheus' text format."""
@@ -86,6 +96,7 @@ class _Scraped:
     def __init__(self) -> None:
         self.queue_depth: Callable[[], dict[str, int]] = dict
         self.build: Callable[[], dict] = dict
+        self.vectors: Callable[[], tuple[int, int]] | None = None
 
     def collect(self):
         depth = GaugeMetricFamily("chatbot_queue_depth", "Questions waiting to be answered, by route", labels=["route"])
@@ -97,6 +108,14 @@ class _Scraped:
         if labels:
             info.add_metric([], {key: str(value) for key, value in labels.items()})
         yield info
+        if self.vectors is not None:
+            texts = CounterMetricFamily(
+                "chatbot_query_vectors", "Query texts the live assistant remembered or encoded", labels=["outcome"]
+            )
+            remembered, encoded = self.vectors()
+            texts.add_metric(["remembered"], remembered)
+            texts.add_metric(["encoded"], encoded)
+            yield texts
 
     def describe(self):  # nothing is known before a scrape; keeps register() from calling collect()
         return []

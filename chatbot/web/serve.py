@@ -16,13 +16,16 @@ import socket
 import sys
 import threading
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from ..errors import ChatbotError
 from ..settings import Settings
 from . import serve_edges as edges
 from .signin import check_admin_password
 from .sizing import CONCURRENCY, QUEUE_SIZE
+
+if TYPE_CHECKING:
+    from .metrics import Metrics
 
 SECRET_FILE = ".browser-secret"
 ADMIN_PASSWORD = "CHATBOT_ADMIN_PASSWORD"  # set: the review page is served at /admin
@@ -60,7 +63,6 @@ def serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
     from ..feedback.store import FeedbackStore
     from .app import build_app, launch
     from .chat import ChatApp
-    from .gradio_internals import waiting
     from .health import Health
     from .logs import use_json_lines
     from .metrics import Metrics
@@ -93,7 +95,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
         routes, lean = server_routes(
             chat, health=health, metrics=metrics, concurrency=args.concurrency, queue_size=args.queue_size, throttle=throttle
         )
-        metrics.watch(queue_depth=lambda: {"gradio": waiting(demo), "v1": lean.waiting}, build=lambda: build_labels(live))
+        watch(metrics, live, demo, lean)
         trust_forwarded(settings.trusted_proxies)
         url = launch(
             demo, host=args.host, port=args.port, queue_size=args.queue_size, concurrency=args.concurrency, routes=routes
@@ -116,6 +118,17 @@ def serve(args: argparse.Namespace, settings: Settings) -> NoReturn:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     _exit_at_once(0)
+
+
+def watch(metrics: Metrics, live, demo, lean) -> None:
+    """What `/metrics` reads at each scrape: the queues, the live build and its query vectors."""
+    from .gradio_internals import waiting
+
+    metrics.watch(
+        queue_depth=lambda: {"gradio": waiting(demo), "v1": lean.waiting},
+        build=lambda: build_labels(live),
+        vectors=lambda: (live.assistant.vectors.hits, live.assistant.vectors.misses),
+    )
 
 
 def build_labels(live) -> dict:

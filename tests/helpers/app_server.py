@@ -15,6 +15,7 @@ from chatbot.web.chat import ChatApp
 from chatbot.web.health import Health
 from chatbot.web.metrics import Metrics
 from chatbot.web.routes import server_routes
+from chatbot.web.serve import watch
 
 
 def free_port() -> int:
@@ -35,7 +36,8 @@ def running_app(assistant, folder: Path) -> Iterator[tuple[str, FeedbackStore, o
     chat = ChatApp(assistant, store, metrics)
     demo = build_app(chat)
     health = Health(assistant.settings.index_dir, assistant, store_check=store.ping)  # as serve does
-    routes, _ = server_routes(chat, health=health, metrics=metrics, concurrency=2, queue_size=256)
+    routes, lean = server_routes(chat, health=health, metrics=metrics, concurrency=2, queue_size=256)
+    watch(metrics, assistant, demo, lean)  # as serve does
     url = launch(demo, host="127.0.0.1", port=free_port(), routes=routes)
     try:
         yield url, store, demo
