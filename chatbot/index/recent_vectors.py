@@ -45,8 +45,7 @@ class RecentVectors:
                     found[text] = vector
         missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
-            new = self._encoder().encode(missing)
-            new.setflags(write=False)  # rows are shared between callers
+            new = [_kept(row) for row in self._encoder().encode(missing)]
             found.update(zip(missing, new))
             with self._lock:
                 for text, vector in zip(missing, new):
@@ -68,3 +67,10 @@ class RecentVectors:
 
     def __len__(self) -> int:
         return len(self._vectors)
+
+
+def _kept(row: np.ndarray) -> np.ndarray:
+    """A read-only copy of one row: callers share it, and it holds no whole batch in memory."""
+    kept = np.array(row)
+    kept.setflags(write=False)
+    return kept
