@@ -1,7 +1,8 @@
 """The query encoder with a memory of the texts it encoded lately.
 
 A follow-up is read against up to three earlier turns of its conversation, so without a memory
-every turn encodes those turns again (about 10 ms of the 16 ms a follow-up costs). The query
+every turn encodes those turns again (follow-ups' p50 in `chatbot eval`: 17.9 ms without, 11.6 ms
+with). The query
 encoder encodes each text on its own (no padding to a batch), so a remembered vector is the very
 vector encoding would give again.
 """
@@ -36,6 +37,8 @@ class RecentVectors:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit vectors of `texts`, one row a text; only the texts not remembered are encoded."""
+        if not texts:
+            return np.zeros((0, self._encoder().dimension), dtype=np.float32)
         found: dict[str, np.ndarray] = {}
         with self._lock:
             for text in texts:
@@ -56,8 +59,6 @@ class RecentVectors:
         with self._lock:
             self.hits += len(texts) - len(missing)
             self.misses += len(missing)
-        if not texts:
-            return np.zeros((0, self._encoder().dimension), dtype=np.float32)
         return np.vstack([found[t] for t in texts])
 
     def forget(self) -> None:

@@ -15,10 +15,10 @@ import numpy as np
 
 from ..guide.query import Query
 from .lexical import LexicalIndex
-from .recent_vectors import RecentVectors
 
 if TYPE_CHECKING:
     from .load import LoadedIndex
+    from .recent_vectors import RecentVectors
 
 CANDIDATES = 50  # per signal
 EXHAUSTIVE_MAX_PASSAGES = 2_000  # up to this size every passage is scored, straight from memory
@@ -44,9 +44,9 @@ class Ranking:
 class Retriever:
     """Ranks the index's passages for a query."""
 
-    def __init__(self, index: LoadedIndex, vectors: RecentVectors | None = None) -> None:
+    def __init__(self, index: LoadedIndex, vectors: RecentVectors) -> None:
         self.index = index
-        self.vectors = RecentVectors(lambda: index.encoder) if vectors is None else vectors
+        self.vectors = vectors  # the index's query encoder, with the assistant's memory of recent texts
         self.lexical = index.lexical
         self.counts = np.bincount(index.sentence_owner, minlength=len(index.passages)).astype(np.int64)
         self.exhaustive = len(index.passages) <= EXHAUSTIVE_MAX_PASSAGES
